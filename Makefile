@@ -1,0 +1,69 @@
+# 協働マッチ — two commands: `make run` and `make test` (see README).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := kyodo_match
+
+.PHONY: run test install install-test browser-deps node-deps vendor db demo bench lint translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+install-test: $(VENV)/.installed-test translations browser-deps node-deps
+
+# Compile the English catalogue (the .mo is built, never committed).
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d kyodo_match/translations 2>/dev/null || $(BIN)/pybabel compile -d kyodo_match/translations
+
+# Debian's chromium and Japanese fonts for the real-browser tests (installed when missing and running as root).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "chromium / fonts-noto-cjk missing: browser tests will be skipped (run as root to install)"; fi; \
+	fi
+
+# htmx and axe-core from the npm registry into the git-ignored node_modules/.
+node-deps: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# For networks that block CDNs (KYODO_HTMX_SOURCE=local): copy htmx from the npm package into static/vendor/.
+vendor: node-deps
+	mkdir -p static/vendor && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+
+db: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-reference
+
+demo: db
+	@if [ ! -f instance/.demo-loaded ]; then $(BIN)/flask seed-demo && touch instance/.demo-loaded; fi
+
+run: demo
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: install-test
+	$(BIN)/pytest
+
+lint: install-test
+	$(BIN)/ruff check .
+
+bench: install-test
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

@@ -1,0 +1,84 @@
+"""Who may open which route: every view declares a policy, enforced on the server and enumerated by tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import abort, current_app
+from flask_login import current_user
+
+from .models import Role
+
+ALL_ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """``anonymous``: open without login. ``roles``: which logged-in roles may enter (all by default)."""
+
+    anonymous: bool
+    roles: frozenset[str]
+
+    def allows(self, user) -> bool:
+        if not getattr(user, "is_authenticated", False):
+            return self.anonymous
+        return bool(self.roles.intersection(user.role_names)) or not user.role_names and self.anonymous
+
+    def describe(self) -> dict[str, bool]:
+        """The declared rule for anonymous visitors and for each role (used by the access test)."""
+        return {"anonymous": self.anonymous} | {r: r in self.roles for r in ALL_ROLES}
+
+
+PUBLIC = Policy(anonymous=True, roles=frozenset(ALL_ROLES))
+SIGNED_IN = Policy(anonymous=False, roles=frozenset(ALL_ROLES))
+
+# Endpoints that are not our views but are still routes of the app.
+FRAMEWORK_ENDPOINTS = {"static": PUBLIC}
+
+
+def _guard(policy: Policy) -> Callable:
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated and not policy.anonymous:
+                return current_app.login_manager.unauthorized()
+            if not policy.allows(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.access_policy = policy  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def public(view: Callable) -> Callable:
+    """Anyone, signed in or not."""
+    return _guard(PUBLIC)(view)
+
+
+def signed_in(view: Callable) -> Callable:
+    """Any signed-in user, whatever the role."""
+    return _guard(SIGNED_IN)(view)
+
+
+def roles_required(*roles: Role | str) -> Callable:
+    """Only signed-in users holding at least one of ``roles``."""
+    return _guard(Policy(anonymous=False, roles=frozenset(str(r) for r in roles)))
+
+
+def policy_for(endpoint: str) -> Policy | None:
+    if endpoint in FRAMEWORK_ENDPOINTS:
+        return FRAMEWORK_ENDPOINTS[endpoint]
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access_policy", None)
+
+
+def staff_like(user) -> bool:
+    return user.is_authenticated and user.has_role(Role.STAFF, Role.COORDINATOR, Role.ADMIN)
+
+
+def any_role(user, roles: Iterable[str]) -> bool:
+    return user.is_authenticated and user.has_role(*roles)

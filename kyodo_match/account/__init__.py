@@ -1,0 +1,1 @@
+"""The user's own account: details, data export, deletion."""

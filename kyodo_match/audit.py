@@ -1,0 +1,60 @@
+"""Write the audit log: who did what, from where, when (UTC). Never a password, token or form body."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+
+from .database import set_write_intent
+from .extensions import db
+from .models import AuditEvent
+
+# Actions written by the product; the admin page filters by these.
+ACTIONS = {
+    "login": "ログイン",
+    "login_failed": "ログイン失敗",
+    "login_throttled": "ログイン制限",
+    "logout": "ログアウト",
+    "register": "新規登録",
+    "password_changed": "パスワード変更",
+    "password_reset_requested": "パスワード再設定の依頼",
+    "password_reset": "パスワード再設定",
+    "session_rejected": "無効なセッション",
+    "forbidden": "権限のないアクセス",
+    "account_exported": "自分のデータの書き出し",
+    "account_deleted": "アカウント削除",
+    "user_created": "ユーザー作成",
+    "user_updated": "ユーザー更新",
+    "user_deactivated": "ユーザー停止",
+    "user_reactivated": "ユーザー再開",
+    "reference_changed": "基本データの変更",
+}
+
+
+def _request_origin() -> tuple[str | None, str | None]:
+    if not has_request_context():
+        return None, "cli"
+    return request.remote_addr, (request.user_agent.string or "")[:200]
+
+
+def record(action: str, *, actor=None, outcome: str = "ok", target: str | None = None, **details) -> AuditEvent:
+    """Add an audit event to the current transaction (the caller commits with its own change)."""
+    ip, agent = _request_origin()
+    event = AuditEvent(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        outcome=outcome,
+        target=(target or "")[:200] or None,
+        ip=ip,
+        user_agent=agent,
+        details={k: v for k, v in details.items() if v is not None},
+    )
+    db.session.add(event)
+    return event
+
+
+def record_now(action: str, **kwargs) -> None:
+    """Write an event in its own transaction: for refusals, where the request's own work is dropped."""
+    db.session.rollback()
+    set_write_intent(True)
+    record(action, **kwargs)
+    db.session.commit()

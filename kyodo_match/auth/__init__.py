@@ -1,0 +1,1 @@
+"""Authentication: sign-up, login, logout, password change and reset."""

@@ -1,0 +1,105 @@
+"""Domain exceptions and Japanese error pages (a page, or a fragment for htmx); never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from . import audit
+from .htmx import render
+
+
+class RuleViolation(Exception):
+    """A domain rule refused the change (422)."""
+
+    status = 422
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or []
+
+
+class Conflict(RuleViolation):
+    """The change collides with the current state (409): applying twice, an illegal transition."""
+
+    status = 409
+
+
+class NotAllowed(Exception):
+    """The user may not do this to this object (403)."""
+
+
+MESSAGES = {
+    400: (_l("リクエストを処理できませんでした"), _l("入力内容を確認して、もう一度お試しください。")),
+    401: (_l("ログインが必要です"), _l("続けるにはログインしてください。")),
+    403: (_l("このページを表示する権限がありません"), _l("必要な場合は市民活動センターにお問い合わせください。")),
+    404: (_l("ページが見つかりません"), _l("URLが正しいか確認してください。削除された可能性もあります。")),
+    405: (_l("この操作はできません"), _l("画面の案内に沿って操作してください。")),
+    409: (_l("現在の状態ではこの操作はできません"), _l("画面を更新して、最新の状態を確認してください。")),
+    413: (_l("送信されたデータが大きすぎます"), _l("ファイルの大きさや文字数を減らして、もう一度お試しください。")),
+    422: (_l("入力内容に誤りがあります"), _l("表示された内容を確認して、修正してください。")),
+    429: (
+        _l("しばらく時間をおいてからお試しください"),
+        _l("短い時間に多くの操作がありました。少し待ってから、もう一度お試しください。"),
+    ),
+    500: (
+        _l("システムでエラーが発生しました"),
+        _l("ご迷惑をおかけしています。時間をおいてもう一度お試しください。"),
+    ),
+}
+
+
+def error_response(status: int, detail: str | None = None, problems: list[str] | None = None, headers=None):
+    title, hint = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+    response = render(
+        "errors/error.html", block="content", status=status,
+        status_code=status, title=title, hint=hint, detail=detail, problems=problems or [],
+    )
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return error_response(400, str(_l("ページの有効期限が切れたか、不正な送信です。ページを読み込み直してください。")))
+
+    @app.errorhandler(RuleViolation)
+    def rule_violation(e: RuleViolation):
+        return error_response(e.status, e.message, e.problems)
+
+    @app.errorhandler(NotAllowed)
+    def not_allowed(e):
+        return forbidden(e)
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        audit.record_now(
+            "forbidden", actor=current_user if current_user.is_authenticated else None,
+            outcome="denied", target=f"{request.method} {request.path}",
+        )
+        return error_response(403)
+
+    @app.errorhandler(429)
+    def too_many(e):
+        headers = {}
+        if retry := getattr(e, "retry_after", None):
+            headers["Retry-After"] = str(retry)
+        return error_response(429, headers=headers)
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        return error_response(e.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(e: Exception):
+        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        from .extensions import db
+
+        db.session.rollback()
+        return error_response(500)

@@ -1,0 +1,23 @@
+"""The whole schema, one module per domain, re-exported here."""
+
+from .accounts import SELF_SERVICE_ROLES, ConsentRecord, Role, User, UserRole
+from .audit import AuditEvent
+from .reference import ActivityField, Area, Department, District, Skill, SkillCategory
+from .types import UTCDateTime, utcnow
+
+__all__ = [
+    "SELF_SERVICE_ROLES",
+    "ActivityField",
+    "Area",
+    "AuditEvent",
+    "ConsentRecord",
+    "Department",
+    "District",
+    "Role",
+    "Skill",
+    "SkillCategory",
+    "UTCDateTime",
+    "User",
+    "UserRole",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Reference data: areas, regional committees, departments, activity fields and the skill vocabulary."""

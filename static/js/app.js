@@ -1,0 +1,26 @@
+// 協働マッチ: small progressive enhancements on top of htmx (no inline script anywhere).
+(function () {
+  "use strict";
+  // htmx does not swap error responses (only 422): show the server's Japanese message in the alert region.
+  document.addEventListener("htmx:responseError", function (evt) {
+    var region = document.getElementById("flash-region");
+    if (!region) return;
+    var doc = new DOMParser().parseFromString(evt.detail.xhr.responseText || "", "text/html");
+    var title = doc.querySelector(".error-message");
+    var detail = doc.querySelector(".error-detail");
+    var box = document.createElement("div");
+    box.className = "notice notice--error";
+    var p = document.createElement("p");
+    p.textContent = (title ? title.textContent : "エラーが発生しました") + (detail ? " " + detail.textContent : "");
+    box.appendChild(p);
+    region.replaceChildren(box);
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var region = document.getElementById("flash-region");
+    if (!region) return;
+    var box = document.createElement("div");
+    box.className = "notice notice--error";
+    box.textContent = "通信できませんでした。接続を確認して、もう一度お試しください。";
+    region.replaceChildren(box);
+  });
+})();
