@@ -45,6 +45,14 @@ def _secret_key(instance: Path, env: str) -> str:
     return key_file.read_text().strip()
 
 
+def database_url(url: str) -> str:
+    """Accept plain postgresql:// URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 def load_config(overrides: dict | None = None) -> dict:
     """Build the Flask config mapping from the environment, then apply ``overrides`` (tests)."""
     overrides = dict(overrides or {})
@@ -59,8 +67,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "TESTING": env == "testing",
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance, env),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("KYODO_DATABASE_URL")
-        or f"sqlite:///{instance / 'kyodo_match.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": database_url(
+            os.environ.get("KYODO_DATABASE_URL") or f"sqlite:///{instance / 'kyodo_match.sqlite3'}"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "KYODO_INDEX_DIR": os.environ.get("KYODO_INDEX_DIR") or str(instance / "index"),
         "KYODO_UPLOAD_DIR": os.environ.get("KYODO_UPLOAD_DIR") or str(instance / "uploads"),
@@ -110,4 +118,5 @@ def load_config(overrides: dict | None = None) -> dict:
     if env == "testing":
         cfg["KYODO_ARGON2"] = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
     cfg.update(overrides)
+    cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["SQLALCHEMY_DATABASE_URI"])
     return cfg

@@ -13,10 +13,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 
 from kyodo_match import create_app
+from kyodo_match.config import database_url
 from kyodo_match.extensions import db
 from tests.factories import PASSWORD, make_user
 
-PG_URL = os.environ.get("KYODO_TEST_DATABASE_URL")
+PG_URL = database_url(os.environ["KYODO_TEST_DATABASE_URL"]) if os.environ.get("KYODO_TEST_DATABASE_URL") else None
 TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
