@@ -3,12 +3,14 @@ KYODO_TEST_DATABASE_URL is set), a CSRF-aware client, login helpers and a query 
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import shutil
 from contextlib import contextmanager
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 
@@ -93,7 +95,11 @@ def app(tmp_path, database_url):
 
 
 class CsrfClient(FlaskClient):
-    """A test client that sends a valid CSRF token with every unsafe request unless ``csrf=False``."""
+    """A test client that sends a valid CSRF token with every unsafe request unless ``csrf=False``.
+
+    Each request runs in a fresh context, as in production: its own app context, ``g`` and database
+    session, instead of sharing the test's. The test's own session is committed before and expired after.
+    """
 
     def open(self, *args, csrf: bool = True, **kwargs):
         method = (kwargs.get("method") or "GET").upper()
@@ -101,10 +107,16 @@ class CsrfClient(FlaskClient):
             headers = dict(kwargs.pop("headers", None) or {})
             headers.setdefault("X-CSRFToken", self.csrf_token())
             kwargs["headers"] = headers
-        return super().open(*args, **kwargs)
+        outer = has_app_context()
+        if outer:
+            db.session.commit()
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if outer:
+            db.session.expire_all()
+        return response
 
     def csrf_token(self) -> str:
-        page = super().open("/privacy", method="GET").get_data(as_text=True)
+        page = self.open("/privacy", method="GET").get_data(as_text=True)
         match = TOKEN_RE.search(page)
         assert match, "no CSRF token on the page"
         return match.group(1)

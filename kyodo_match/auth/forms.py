@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
 from ..models import Role
@@ -22,8 +23,8 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     role = RadioField(
         _l("登録の種類"),
-        choices=[(Role.VOLUNTEER.value, _l("個人ボランティアとして登録する")),
-                 (Role.GROUP_REP.value, _l("市民活動団体の代表者として登録する"))],
+        choices=[SelectChoice(Role.VOLUNTEER.value, _l("個人ボランティアとして登録する")),
+                 SelectChoice(Role.GROUP_REP.value, _l("市民活動団体の代表者として登録する"))],
         default=Role.VOLUNTEER.value,
         validators=[InputRequired(_l("登録の種類を選んでください。"))],
     )
