@@ -9,7 +9,7 @@ from .extensions import db
 from .models import Department, Role, User
 from .reference.services import seed_reference
 
-DEMO_PASSWORD = "hamono-no-machi-2026"
+DEMO_PASSWORD = "hamono-no-machi-2026"  # noqa: S105  (published in the README for local demos)
 
 DEMO_USERS = [
     # email, display name, roles, department

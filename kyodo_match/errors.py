@@ -67,7 +67,8 @@ def error_response(status: int, detail: str | None = None, problems: list[str] |
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e):
-        return error_response(400, str(_l("ページの有効期限が切れたか、不正な送信です。ページを読み込み直してください。")))
+        message = _l("ページの有効期限が切れたか、不正な送信です。ページを読み込み直してください。")
+        return error_response(400, str(message))
 
     @app.errorhandler(RuleViolation)
     def rule_violation(e: RuleViolation):

@@ -31,7 +31,8 @@ class RegisterForm(FlaskForm):
     display_name = StringField(
         _l("表示名"),
         description=_l("ほかの人に表示される名前です。ニックネームでもかまいません。"),
-        validators=[DataRequired(_l("表示名を入力してください。")), Length(max=60, message=_l("60文字以内で入力してください。"))],
+        validators=[DataRequired(_l("表示名を入力してください。")),
+                    Length(max=60, message=_l("60文字以内で入力してください。"))],
     )
     email = EmailField(_l("メールアドレス"), validators=[
         DataRequired(_l("メールアドレスを入力してください。")),
@@ -52,7 +53,8 @@ class RegisterForm(FlaskForm):
 
 
 class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField(_l("現在のパスワード"), validators=[DataRequired(_l("現在のパスワードを入力してください。"))])
+    current_password = PasswordField(_l("現在のパスワード"),
+                                     validators=[DataRequired(_l("現在のパスワードを入力してください。"))])
     new_password = PasswordField(_l("新しいパスワード"), description=_l("8文字以上。"),
                                  validators=[DataRequired(_l("新しいパスワードを入力してください。"))])
     new_password_confirm = PasswordField(_l("新しいパスワード（確認）"), validators=[
