@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := kyodo_match
 
-.PHONY: run test install install-test browser-deps node-deps vendor db demo bench lint translations clean
+.PHONY: run test install install-test browser-deps node-deps vendor db demo bench lint translations messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ install-test: $(VENV)/.installed-test translations browser-deps node-deps
 
 # Compile the English catalogue (the .mo is built, never committed).
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d kyodo_match/translations 2>/dev/null || $(BIN)/pybabel compile -d kyodo_match/translations
+	$(BIN)/pybabel compile --statistics -d kyodo_match/translations
+
+# After changing user-facing strings: refresh the catalogue, then translate the new English entries.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o kyodo_match/translations/messages.pot .
+	$(BIN)/pybabel update -i kyodo_match/translations/messages.pot -d kyodo_match/translations --no-fuzzy-matching
 
 # Debian's chromium and Japanese fonts for the real-browser tests (installed when missing and running as root).
 browser-deps:
