@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -14,6 +14,8 @@ LOCALE_COOKIE = "kyodo_lang"
 
 def select_locale() -> str:
     supported = current_app.config["KYODO_LOCALES"]
+    if not has_request_context():
+        return supported[0]
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in supported:
         return current_user.locale
     chosen = request.cookies.get(LOCALE_COOKIE)
