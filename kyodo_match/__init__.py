@@ -35,6 +35,10 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_templating(app)
     register_cli(app)
+
+    from . import search
+
+    search.init_app(app)
     return app
 
 

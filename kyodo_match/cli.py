@@ -41,6 +41,36 @@ def register_cli(app: Flask) -> None:
             db.session.commit()
         click.echo(f"作成しました: user {user.id} ({', '.join(roles)})")
 
+    @app.cli.group("index")
+    def index_group():
+        """The search index (rebuildable from the database at any time)."""
+
+    @index_group.command("rebuild")
+    def index_rebuild():
+        """Rebuild the search index from the database, with a progress bar."""
+        from . import search
+        from .search.documents import count_indexable
+
+        total = sum(count_indexable().values())
+        with click.progressbar(length=total, label="索引を作成しています") as bar:
+            written = search.rebuild(progress=bar.update)
+        click.echo(f"索引を作り直しました: {written} 件")
+
+    @index_group.command("check")
+    @click.option("--sample", default=20, show_default=True, help="種類ごとに照合する件数")
+    def index_check(sample):
+        """Compare the index with the database (counts, and a sample of documents)."""
+        from . import search
+
+        report = search.check(sample=sample)
+        for kind, expected in report["expected"].items():
+            click.echo(f"{kind}: データベース {expected} 件 / 索引 {report['indexed'][kind]} 件")
+        if report["mismatched"]:
+            click.echo("一致しないもの: " + ", ".join(report["mismatched"]))
+        if not report["ok"]:
+            raise click.ClickException("索引がデータベースと一致しません。`index rebuild` を実行してください。")
+        click.echo("索引はデータベースと一致しています。")
+
     @app.cli.command("seed-reference")
     def seed_reference_command():
         """Load areas, regional committees, departments, fields and skills (idempotent)."""

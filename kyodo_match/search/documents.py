@@ -1,0 +1,87 @@
+"""What goes into the index: only what an anonymous reader may see (public cards, verified groups)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import CivicGroup, GroupStatus, User, VolunteerProfile
+
+KINDS = ("volunteer", "group")
+
+
+def _keywords(values) -> str:
+    return ",".join(str(v) for v in values)
+
+
+def volunteer_doc(p: VolunteerProfile) -> dict | None:
+    if not p.public_card or p.user is None or not p.user.is_active:
+        return None
+    skills = [s.name for s in p.skills] + list(p.free_tags or [])
+    return {
+        "doc_id": f"volunteer:{p.user_id}", "kind": "volunteer", "object_id": p.user_id,
+        "name": p.user.display_name,
+        "text": " ".join([p.user.display_name, *skills, *(f.label for f in p.fields)]),
+        "districts": _keywords(d.id for d in p.districts), "fields": _keywords(f.code for f in p.fields),
+        "group_type": "",
+    }
+
+
+def group_doc(g: CivicGroup) -> dict | None:
+    if g.status != GroupStatus.VERIFIED:
+        return None
+    return {
+        "doc_id": f"group:{g.id}", "kind": "group", "object_id": g.id,
+        "name": f"{g.name} {g.name_kana}",
+        "text": " ".join([g.name, g.name_kana, g.description, g.equipment, g.facilities,
+                          *(s.name for s in g.skills), *(f.label for f in g.fields)]),
+        "districts": _keywords(d.id for d in g.districts), "fields": _keywords(f.code for f in g.fields),
+        "group_type": g.group_type,
+    }
+
+
+def _volunteers(ids=None):
+    q = select(VolunteerProfile).join(User, User.id == VolunteerProfile.user_id).options(
+        selectinload(VolunteerProfile.skills), selectinload(VolunteerProfile.fields),
+        selectinload(VolunteerProfile.districts), selectinload(VolunteerProfile.user))
+    if ids is not None:
+        q = q.where(VolunteerProfile.user_id.in_(ids))
+    return db.session.scalars(q)
+
+
+def _groups(ids=None):
+    q = select(CivicGroup).options(selectinload(CivicGroup.skills), selectinload(CivicGroup.fields),
+                                   selectinload(CivicGroup.districts))
+    if ids is not None:
+        q = q.where(CivicGroup.id.in_(ids))
+    return db.session.scalars(q)
+
+
+LOADERS = {
+    "volunteer": (_volunteers, volunteer_doc, lambda o: o.user_id),
+    "group": (_groups, group_doc, lambda o: o.id),
+}
+
+
+def all_documents() -> Iterator[dict]:
+    for loader, to_doc, _key in LOADERS.values():
+        for obj in loader():
+            if (doc := to_doc(obj)) is not None:
+                yield doc
+
+
+def documents_for(kind: str, ids: set[int]) -> dict[int, dict | None]:
+    """Current documents for these objects (None: not, or no longer, indexable)."""
+    loader, to_doc, key = LOADERS[kind]
+    found = {key(o): to_doc(o) for o in loader(ids)}
+    return {i: found.get(i) for i in ids}
+
+
+def count_indexable() -> dict[str, int]:
+    counts = dict.fromkeys(KINDS, 0)
+    for doc in all_documents():
+        counts[doc["kind"]] += 1
+    return counts
