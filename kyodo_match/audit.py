@@ -20,6 +20,7 @@ ACTIONS = {
     "password_reset": "パスワード再設定",
     "session_rejected": "無効なセッション",
     "forbidden": "権限のないアクセス",
+    "account_updated": "アカウント情報の変更",
     "account_exported": "自分のデータの書き出し",
     "account_deleted": "アカウント削除",
     "user_created": "ユーザー作成",
