@@ -73,6 +73,7 @@ class Skill(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60))
+    reading: Mapped[str] = mapped_column(String(120), default="")  # ひらがなの読み: 「くさかり」→ 草刈り
     category_id: Mapped[int] = mapped_column(ForeignKey("skill_category.id", ondelete="RESTRICT"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
