@@ -1,0 +1,19 @@
+"""Page numbers from the query string, safely: anything odd (abc, -1, 10**100) becomes a sensible page."""
+
+from __future__ import annotations
+
+from flask import request
+
+MAX_PAGE = 10_000
+
+
+def page_arg(name: str = "page") -> int:
+    raw = request.args.get(name, "1")
+    if not raw.isdigit():
+        return 1
+    return min(max(1, int(raw[:6])), MAX_PAGE)
+
+
+def int_list_arg(name: str, limit: int = 50) -> list[int]:
+    """Repeated integer query parameters (``?district=3&district=5``); non-numbers are ignored."""
+    return [int(v) for v in request.args.getlist(name)[:limit] if v.isdigit() and len(v) < 10]
