@@ -6,11 +6,12 @@ import json
 
 from flask import Blueprint, current_app, flash, g, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from ..access import signed_in
 from ..auth.passwords import verify_password
+from ..auth.session import start_session
 from ..extensions import db, limiter
 from ..htmx import redirect_to, render
 from . import services
@@ -30,13 +31,6 @@ password_attempts = limiter.shared_limit(
     "10 per 15 minutes", scope="account-password", key_func=_password_key, methods=["POST"],
     deduct_when=lambda _response: bool(g.get("account_password_failed")),
 )
-
-
-def _continue_session(user) -> None:
-    """The user's other devices were signed out; this one continues with a fresh session."""
-    session.clear()
-    login_user(user)
-    session.permanent = True
 
 
 def _status() -> int:
@@ -74,7 +68,7 @@ def edit():
             form.email.errors.append(services.email_in_use_message())
         else:
             if "email" in changed:
-                _continue_session(user)
+                start_session(user)
             flash(_("アカウントの情報を保存しました。"), "success")
             return redirect_to(url_for("account.show"))
     return render("account/edit.html", block="form", form=form, status=_status())

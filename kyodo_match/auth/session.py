@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, redirect, request, url_for
+from flask import Flask, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import login_user
 
 from ..extensions import db, login_manager
 from ..htmx import is_htmx
@@ -48,3 +49,10 @@ def _safe_next(path: str) -> str | None:
 def is_safe_next(target: str | None) -> bool:
     """Only a path on this site: no scheme, no host, no protocol-relative URL, no backslash tricks."""
     return bool(target) and target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+
+def start_session(user: User) -> None:
+    """Begin a fresh session for ``user``: nothing from before survives (no session fixation)."""
+    session.clear()
+    login_user(user)
+    session.permanent = True

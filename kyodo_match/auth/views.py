@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from .. import audit
 from ..access import public, signed_in
@@ -14,7 +14,7 @@ from ..htmx import redirect_to, render
 from ..mail import send_mail
 from . import services
 from .forms import LoginForm, PasswordChangeForm, RegisterForm, ResetForm, ResetRequestForm
-from .session import is_safe_next
+from .session import is_safe_next, start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -25,12 +25,6 @@ def _account_key() -> str:
 
 def _login_failed(_response) -> bool:
     return bool(g.get("login_failed"))
-
-
-def _start_session(user) -> None:
-    session.clear()  # no session fixation: nothing from before the login survives
-    login_user(user)
-    session.permanent = True
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -53,7 +47,7 @@ def login():
         return render("auth/login.html", form=form, status=422)
     audit.record("login", actor=user, target=f"user:{user.id}")
     db.session.commit()
-    _start_session(user)
+    start_session(user)
     flash(_("ログインしました。"), "success")
     target = form.next.data if is_safe_next(form.next.data) else url_for("main.home")
     return redirect_to(target)
@@ -94,7 +88,7 @@ def register():
             field.errors.extend(e.problems or [e.message])
         else:
             db.session.commit()
-            _start_session(user)
+            start_session(user)
             flash(_("登録が完了しました。ようこそ、%(name)sさん。", name=user.display_name), "success")
             return redirect_to(url_for("account.show"))
     return render("auth/register.html", form=form, status=422 if request.method == "POST" else 200)
@@ -115,7 +109,7 @@ def change_password():
             target.errors.extend(e.problems or [e.message])
         else:
             db.session.commit()
-            _start_session(user)
+            start_session(user)
             flash(_("パスワードを変更しました。ほかの端末ではログアウトされました。"), "success")
             return redirect_to(url_for("account.show"))
     return render("auth/password_change.html", form=form, status=422 if request.method == "POST" else 200)
