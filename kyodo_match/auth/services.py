@@ -58,6 +58,7 @@ def register_self(*, email: str, password: str, display_name: str, role: str, co
         raise RuleViolation(_("登録できる種類は「個人ボランティア」か「団体の代表者」です。"))
     user = create_user(email=email, password=password, display_name=display_name, roles=[role],
                        consent_version=consent_version)
+    user.last_login_at = utcnow()  # registration signs the new user in
     audit.record("register", actor=user, target=f"user:{user.id}", role=role)
     return user
 
