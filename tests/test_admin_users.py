@@ -265,3 +265,18 @@ def test_user_list_query_count_does_not_grow_with_rows(login_as, client, queries
     db.session.commit()
     assert count_for_list() == few
     assert few <= 8
+
+
+def test_account_is_kept_when_the_password_mail_cannot_be_sent(login_as, client, monkeypatch):
+    login_as(Role.ADMIN)
+
+    def broken(*_args, **_kwargs):
+        raise OSError("mail server down")
+
+    monkeypatch.setattr("kyodo_match.admin.views.send_mail", broken)
+    response = client.post("/admin/users/new", data={
+        "display_name": "届かない 人", "email": "nomail@example.jp", "roles": ["coordinator"], "password_mode": "mail"})
+    assert response.status_code == 303
+    assert _user("nomail@example.jp") is not None
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "メールを送れませんでした" in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from ..access import roles_required
 from ..errors import RuleViolation
@@ -27,13 +28,18 @@ def _get_or_404(model, key):
 
 def _save(form, save, done_url: str, **values):
     """Call ``save(**values)`` and commit; a taken name or a refused value goes beside the name field (422)."""
+    first = next(f for f in form if f.name != "csrf_token")
     try:
         save(**values)
+        db.session.commit()
     except RuleViolation as e:
         db.session.rollback()
-        next(f for f in form if f.name != "csrf_token").errors.append(e.message)
+        first.errors.append(e.message)
         return None
-    db.session.commit()
+    except IntegrityError:  # the same name was saved by someone else between our check and the commit
+        db.session.rollback()
+        first.errors.append(_("同じ名前がすでに登録されています。別の名前にしてください。"))
+        return None
     flash(_("保存しました。"), "success")
     return redirect_to(done_url)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import smtplib
+
 from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..access import roles_required
@@ -48,7 +51,14 @@ def _send_password_mail(user: User) -> None:
     minutes = current_app.config["KYODO_PASSWORD_RESET_MAX_AGE"] // 60
     body = render_template("admin/welcome_mail.txt", user=user, link=link, minutes=minutes,
                            reset_url=url_for("auth.reset_request", _external=True))
-    send_mail(user.email, _("【協働マッチ】アカウントを作成しました（パスワードの設定）"), body)
+    try:
+        send_mail(user.email, _("【協働マッチ】アカウントを作成しました（パスワードの設定）"), body)
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.exception("password-setting mail for user %s could not be sent", user.id)
+        flash(_("パスワード設定のメールを送れませんでした。本人に「パスワードを忘れた場合」から手続きするよう伝えてください。"),
+              "warning")
+    else:
+        flash(_("パスワード設定のメールを送りました。"), "success")
 
 
 @bp.route("/")
@@ -81,15 +91,17 @@ def user_new():
             user = services.create_account(
                 current_user, email=form.email.data, display_name=form.display_name.data, roles=form.roles.data,
                 department_id=form.department_id.data, password=form.password.data if typed else None)
+            db.session.commit()
         except RuleViolation as e:
             db.session.rollback()
             (form.password if e.problems else form.email).errors.extend(e.problems or [e.message])
+        except IntegrityError:  # the address was registered between our check and the commit
+            db.session.rollback()
+            form.email.errors.append(_("このメールアドレスはすでに登録されています。"))
         else:
-            db.session.commit()
+            flash(_("%(name)sさんのアカウントを作成しました。", name=user.display_name), "success")
             if not typed:
                 _send_password_mail(user)
-            flash(_("%(name)sさんのアカウントを作成しました。", name=user.display_name)
-                  + ("" if typed else " " + _("パスワード設定のメールを送りました。")), "success")
             return redirect_to(url_for("admin.user_edit", user_id=user.id))
     return render("admin/user_new.html", block="form", form=form, status=_status())
 
@@ -99,7 +111,8 @@ def user_new():
 def user_edit(user_id: int):
     """ユーザーの編集: display name, roles and department; a role change ends that user's sessions."""
     user = _user_or_404(user_id)
-    form = UserEditForm(departments=departments(), data={
+    choices = departments() + ([user.department] if user.department and not user.department.active else [])
+    form = UserEditForm(departments=choices, data={
         "display_name": user.display_name, "roles": sorted(user.role_names), "department_id": user.department_id})
     status = _status()
     if form.validate_on_submit():
