@@ -102,6 +102,7 @@ def load_config(overrides: dict | None = None) -> dict:
         # Password hashing: argon2id, above ASVS 5.0 / OWASP minimum (m=19 MiB, t=2, p=1).
         "KYODO_ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
         "KYODO_PASSWORD_RESET_MAX_AGE": 3600,
+        "KYODO_WELCOME_LINK_MAX_AGE": 7 * 24 * 3600,  # first password of an account made by an administrator
         # Mail: development writes .eml files to instance/mail; production sends through SMTP.
         "KYODO_MAIL_BACKEND": os.environ.get("KYODO_MAIL_BACKEND", "smtp" if production else "file"),
         "KYODO_MAIL_DIR": str(instance / "mail"),

@@ -178,3 +178,18 @@ def test_password_reset_for_unknown_address_sends_nothing_but_answers_the_same(a
 
 def test_tampered_reset_token_is_404(client):
     assert client.get("/password/reset/not-a-token").status_code == 404
+
+
+def test_reset_link_expires_after_an_hour_but_a_welcome_link_lasts_a_week(app, client, monkeypatch):
+    from datetime import timedelta
+
+    from kyodo_match.auth import services
+    from kyodo_match.models import utcnow
+
+    user = make_user()
+    reset = services.make_reset_token(user)
+    welcome = services.make_reset_token(user, purpose="welcome")
+    later = utcnow() + timedelta(hours=2)
+    monkeypatch.setattr(services, "utcnow", lambda: later)
+    assert services.user_for_reset_token(reset) is None
+    assert services.user_for_reset_token(welcome).id == user.id

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..access import roles_required
-from ..auth.services import make_reset_token
+from ..auth.services import make_reset_token, token_max_age
 from ..errors import RuleViolation
 from ..extensions import db
 from ..htmx import redirect_to, render
@@ -47,9 +47,9 @@ def _user_or_404(user_id: int) -> User:
 
 
 def _send_password_mail(user: User) -> None:
-    link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
-    minutes = current_app.config["KYODO_PASSWORD_RESET_MAX_AGE"] // 60
-    body = render_template("admin/welcome_mail.txt", user=user, link=link, minutes=minutes,
+    link = url_for("auth.reset_password", token=make_reset_token(user, purpose="welcome"), _external=True)
+    days = token_max_age("welcome") // 86400
+    body = render_template("admin/welcome_mail.txt", user=user, link=link, days=days,
                            reset_url=url_for("auth.reset_request", _external=True))
     try:
         send_mail(user.email, _("【協働マッチ】アカウントを作成しました（パスワードの設定）"), body)

@@ -104,16 +104,25 @@ def _fingerprint(user: User) -> str:
     return (user.password_hash or "")[-16:]
 
 
-def make_reset_token(user: User) -> str:
-    return _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
+def token_max_age(purpose: str) -> int:
+    """Seconds a password link stays valid: one hour for a reset, longer for a new account's first password."""
+    key = "KYODO_WELCOME_LINK_MAX_AGE" if purpose == "welcome" else "KYODO_PASSWORD_RESET_MAX_AGE"
+    return current_app.config[key]
+
+
+def make_reset_token(user: User, purpose: str = "reset") -> str:
+    return _serializer().dumps({"u": user.id, "f": _fingerprint(user), "p": purpose})
 
 
 def user_for_reset_token(token: str) -> User | None:
+    """The user a password link belongs to, or None when it is forged, expired or already used."""
     try:
-        data = _serializer().loads(token, max_age=current_app.config["KYODO_PASSWORD_RESET_MAX_AGE"])
+        data, signed_at = _serializer().loads(token, max_age=token_max_age("welcome"), return_timestamp=True)
     except (SignatureExpired, BadSignature):
         return None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or data.get("p") not in ("reset", "welcome"):
+        return None
+    if (utcnow() - signed_at).total_seconds() > token_max_age(data["p"]):
         return None
     user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
     if user is None or not user.is_active or data.get("f") != _fingerprint(user):
