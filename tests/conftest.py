@@ -7,12 +7,14 @@ import contextvars
 import os
 import re
 import shutil
+import uuid
 from contextlib import contextmanager
 
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
 
 from kyodo_match import create_app
 from kyodo_match.config import database_url
@@ -48,16 +50,24 @@ def _sqlite_template(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def _pg_schema():
-    """Create the schema once in the PostgreSQL test database; tests truncate it."""
+    """A database of this test run's own beside KYODO_TEST_DATABASE_URL (so concurrent runs never meet),
+    with the schema created once; each test truncates it. Dropped at the end."""
     if not PG_URL:
-        return None
-    engine = create_engine(PG_URL)
+        yield None
+        return
+    name = f"kyodo_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
     with engine.begin() as conn:
-        db.metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.metadata.create_all(conn)
     engine.dispose()
-    return PG_URL
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _truncate_pg(url: str) -> None:
@@ -71,9 +81,9 @@ def _truncate_pg(url: str) -> None:
 @pytest.fixture
 def database_url(tmp_path, request):
     if PG_URL:
-        request.getfixturevalue("_pg_schema")
-        _truncate_pg(PG_URL)
-        return PG_URL
+        url = request.getfixturevalue("_pg_schema")
+        _truncate_pg(url)
+        return url
     template = request.getfixturevalue("_sqlite_template")
     target = tmp_path / "test.sqlite3"
     shutil.copy(template, target)

@@ -97,9 +97,9 @@ class LiveServer:
 def live_db_url(request, tmp_path_factory) -> str:
     """One database per test module: a copy of the SQLite template, or the truncated PostgreSQL test DB."""
     if PG_URL:
-        request.getfixturevalue("_pg_schema")
-        _truncate_pg(PG_URL)
-        return PG_URL
+        url = request.getfixturevalue("_pg_schema")
+        _truncate_pg(url)
+        return url
     template = request.getfixturevalue("_sqlite_template")
     target = tmp_path_factory.mktemp("live-db") / "live.sqlite3"
     shutil.copy(template, target)
