@@ -28,6 +28,7 @@ ACTIONS = {
     "user_deactivated": "ユーザー停止",
     "user_reactivated": "ユーザー再開",
     "reference_changed": "基本データの変更",
+    "personal_data_viewed": "個人情報の閲覧",
 }
 
 

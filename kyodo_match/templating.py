@@ -15,6 +15,8 @@ from .models import Role
 # (endpoint, label, roles that see it; None = everyone signed in or not)
 NAVIGATION = [
     ("main.home", _l("ホーム"), None),
+    ("volunteers.index", _l("人材バンク"), None),
+    ("volunteers.me", _l("わたしの登録"), (Role.VOLUNTEER,)),
     ("account.show", _l("アカウント"), "signed_in"),
     ("admin.index", _l("管理"), (Role.ADMIN,)),
 ]

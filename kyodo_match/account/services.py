@@ -126,6 +126,16 @@ def export_data(user: User) -> dict:
             {"action": e.action, "outcome": e.outcome, "time": _iso(e.created_at), "ip": e.ip} for e in events
         ],
     }
+    # --- volunteers (人材バンク): my volunteer profile, every field and qualification ---
+    from ..volunteers.services import export_profile
+
+    data["volunteer_profile"] = export_profile(user)
+    # --- civic groups (市民活動団体): the groups this user represents ---
+    from ..groups.services import memberships
+
+    data["group_representatives"] = [
+        {"group_id": m.group_id, "group_name": m.group.name, "joined_at": _iso(m.joined_at)} for m in memberships(user)
+    ]
     audit.record("account_exported", actor=user, target=f"user:{user.id}")
     return data
 
@@ -160,6 +170,10 @@ def delete_account(user: User) -> None:
     if user.has_role(Role.ADMIN) and not any(i != user.id for i in _active_admin_ids(lock=True)):
         raise RuleViolation(_("有効な管理者がほかにいないため、このアカウントは削除できません。"
                               "先にほかの人を管理者にしてから、もう一度お試しください。"))
+    # --- civic groups (市民活動団体): leave them; refused while the user is a group's last representative ---
+    from ..groups.services import leave_all_groups_for_deletion
+
+    leave_all_groups_for_deletion(user)
     user.email = None
     user.password_hash = None
     user.display_name = DELETED_DISPLAY_NAME
@@ -169,6 +183,10 @@ def delete_account(user: User) -> None:
     user.password_changed_at = None
     user.active = False
     user.deleted_at = utcnow()
+    # --- volunteers (人材バンク): the profile row goes (cascade), and its card leaves the search index ---
+    from ..volunteers.services import erase_profile
+
+    erase_profile(user)
     user.roles.clear()
     user.consents.clear()
     end_all_sessions(user)
