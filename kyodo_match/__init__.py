@@ -64,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
     from .account.views import bp as account_bp
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .coordination.views import bp as coordination_bp
     from .main.views import bp as main_bp
     from .volunteers.views import bp as volunteers_bp
 
@@ -71,4 +72,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(coordination_bp, url_prefix="/coordination")
     app.register_blueprint(volunteers_bp, url_prefix="/volunteers")

@@ -29,6 +29,8 @@ ACTIONS = {
     "user_reactivated": "ユーザー再開",
     "reference_changed": "基本データの変更",
     "personal_data_viewed": "個人情報の閲覧",
+    "personal_data_exported": "個人情報の書き出し",
+    "stage_changed": "ステップアップ段階の変更",
 }
 
 

@@ -18,6 +18,7 @@ NAVIGATION = [
     ("volunteers.index", _l("人材バンク"), None),
     ("volunteers.me", _l("わたしの登録"), (Role.VOLUNTEER,)),
     ("account.show", _l("アカウント"), "signed_in"),
+    ("coordination.desk", _l("コーディネーター"), (Role.COORDINATOR, Role.ADMIN)),
     ("admin.index", _l("管理"), (Role.ADMIN,)),
 ]
 
