@@ -65,6 +65,7 @@ def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .coordination.views import bp as coordination_bp
+    from .groups.views import bp as groups_bp
     from .main.views import bp as main_bp
     from .volunteers.views import bp as volunteers_bp
 
@@ -74,3 +75,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(coordination_bp, url_prefix="/coordination")
     app.register_blueprint(volunteers_bp, url_prefix="/volunteers")
+    app.register_blueprint(groups_bp, url_prefix="/groups")

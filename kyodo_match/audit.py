@@ -31,6 +31,11 @@ ACTIONS = {
     "personal_data_viewed": "個人情報の閲覧",
     "personal_data_exported": "個人情報の書き出し",
     "stage_changed": "ステップアップ段階の変更",
+    "group_status_changed": "団体の登録状況の変更",
+    "group_private_viewed": "団体の非公開情報の閲覧",
+    "group_representative_invited": "団体の代表者への招待",
+    "group_representative_joined": "団体の代表者の追加",
+    "group_representative_left": "団体の代表者の辞退",
 }
 
 
