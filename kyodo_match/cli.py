@@ -84,13 +84,14 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command():
         """Create demo accounts and content (refused in production)."""
-        from .demo import DEMO_PASSWORD, seed_demo
+        from .demo import DEMO_PASSWORD, index_demo, seed_demo
 
         if current_app.config["KYODO_ENV"] == "production":
             raise click.ClickException("本番環境ではデモデータを作成できません。")
         with write_intent():
             created = seed_demo(current_app.config["KYODO_PRIVACY_NOTICE_VERSION"])
             db.session.commit()
+        index_demo()
         if created:
             click.echo(f"デモアカウントを作成しました（パスワード {DEMO_PASSWORD}）: " + ", ".join(created))
         else:

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy import select
 
+from . import search
 from .auth.services import create_user
 from .extensions import db
-from .models import Department, Role, User
-from .reference.services import seed_reference
+from .models import (
+    ActivityField,
+    CivicGroup,
+    Department,
+    District,
+    GroupRepresentative,
+    Role,
+    Skill,
+    User,
+    VolunteerProfile,
+    utcnow,
+)
+from .reference.services import load_data, seed_reference
 
 DEMO_PASSWORD = "hamono-no-machi-2026"  # noqa: S105  (published in the README for local demos)
 
@@ -23,12 +37,62 @@ DEMO_USERS = [
 ]
 
 
+def _named(model, names, attr="name"):
+    column = getattr(model, attr)
+    return list(db.session.scalars(select(model).where(column.in_(list(names)))))
+
+
+def _user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _demo_volunteer(n: int, item: dict, notice_version: str) -> None:
+    user = _user(item["account"]) if "account" in item else _user(f"demo-volunteer{n}@example.jp")
+    if user is None:
+        user = create_user(email=f"demo-volunteer{n}@example.jp", password=DEMO_PASSWORD, display_name=item["name"],
+                           roles=[Role.VOLUNTEER], consent_version=notice_version)
+    if db.session.get(VolunteerProfile, user.id) is not None:
+        return
+    home = db.session.scalar(select(District).where(District.name == item["home"]))
+    profile = VolunteerProfile(
+        user_id=user.id, real_name=item["real_name"], real_name_kana=item["kana"], contact_email=user.email,
+        phone=item["phone"], home_district_id=home.id if home else None, free_tags=item["tags"],
+        availability=item["availability"], travel_modes=item["travel"], has_insurance=True,
+        insurance_fiscal_year=2026, bio=item["bio"], public_card=item["public"],
+        expires_on=date.today() + timedelta(days=3 * 365),
+    )
+    profile.districts = _named(District, item["districts"])
+    profile.skills = _named(Skill, item["skills"])
+    profile.fields = _named(ActivityField, item["fields"], attr="code")
+    db.session.add(profile)
+
+
+def _demo_group(item: dict) -> None:
+    if db.session.scalar(select(CivicGroup.id).where(CivicGroup.name == item["name"])) is not None:
+        return
+    group = CivicGroup(
+        name=item["name"], name_kana=item["kana"], group_type=item["type"],
+        corporate_number=item.get("corporate_number"), representative_name=item["representative_name"],
+        members_count=item["members"], founded_year=item["founded"], equipment=item["equipment"],
+        facilities=item["facilities"], availability=item["availability"], description=item["description"],
+        website=item.get("website"), public_contact=item.get("public_contact"),
+        contact_email="contact-" + item["kana"][:4].encode().hex() + "@example.jp", contact_phone="0575-00-9999",
+        status=item["status"], verified_at=utcnow() if item["status"] == "verified" else None,
+    )
+    group.districts = _named(District, item["districts"])
+    group.skills = _named(Skill, item["skills"])
+    group.fields = _named(ActivityField, item["fields"], attr="code")
+    if rep := item.get("rep"):
+        group.representatives = [GroupRepresentative(user_id=_user(rep).id)]
+    db.session.add(group)
+
+
 def seed_demo(notice_version: str) -> list[str]:
-    """Create what is missing (idempotent); returns the e-mails created."""
+    """Create what is missing (idempotent); returns the e-mails of the accounts created."""
     seed_reference()
     created = []
     for email, name, roles, dept_name in DEMO_USERS:
-        if db.session.scalar(select(User).where(User.email == email)) is not None:
+        if _user(email) is not None:
             continue
         dept_id = None
         if dept_name:
@@ -36,4 +100,15 @@ def seed_demo(notice_version: str) -> list[str]:
         create_user(email=email, password=DEMO_PASSWORD, display_name=name, roles=roles,
                     department_id=dept_id, consent_version=notice_version)
         created.append(email)
+    content = load_data("demo.json")
+    for n, item in enumerate(content["volunteers"], start=1):
+        _demo_volunteer(n, item, notice_version)
+    for item in content["groups"]:
+        _demo_group(item)
+    db.session.flush()
     return created
+
+
+def index_demo() -> int:
+    """Rebuild the search index after the demo content was committed."""
+    return search.rebuild()
