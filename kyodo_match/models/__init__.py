@@ -18,10 +18,38 @@ from .people import (
     Stage,
     VolunteerProfile,
 )
+from .projects import (
+    Domain,
+    EvaluationAnswer,
+    Method,
+    Notification,
+    Project,
+    ProjectKind,
+    ProjectPartner,
+    ProjectRevision,
+    ProjectStatus,
+    ProjectTransition,
+    Proposal,
+    ProposalStatus,
+    SelectionMethod,
+)
 from .reference import ActivityField, Area, Department, District, Skill, SkillCategory
 from .types import UTCDateTime, utcnow
 
 __all__ = [
+    "Domain",
+    "EvaluationAnswer",
+    "Method",
+    "Notification",
+    "Project",
+    "ProjectKind",
+    "ProjectPartner",
+    "ProjectRevision",
+    "ProjectStatus",
+    "ProjectTransition",
+    "Proposal",
+    "ProposalStatus",
+    "SelectionMethod",
     "DAYPARTS",
     "SLOTS",
     "TRAVEL_MODES",
