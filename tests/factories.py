@@ -69,3 +69,32 @@ def make_group(name: str = "NPO法人 せきまち", *, status: str = "verified"
     if commit:
         db.session.commit()
     return group
+
+
+def make_project(department_name: str = "環境課", *, status: str = "draft", commit: bool = True, **fields):
+    """A project that satisfies every publication rule unless ``fields`` says otherwise."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from kyodo_match.models import Department, Project
+
+    dept = db.session.scalar(select(Department).where(Department.name == department_name))
+    today = date.today()
+    values = dict(
+        kind="project", title="河川敷のごみ拾いと草刈り", summary="長良川の河川敷をきれいにします。",
+        background="河川敷に不法投棄が増えています。", beneficiaries="河川敷を散歩する市民と子どもたち",
+        purpose="安心して遊べる河川敷を取り戻すため", outcome_goal="年4回の清掃でごみの量を半分にする",
+        domain="cooperation", method="joint_project", city_role="ごみ袋と軍手の支給、ごみの回収",
+        partner_role="清掃活動の企画と参加者の募集", selection_method="open_call",
+        selection_criteria="河川清掃の経験があること", recruit_from=today, recruit_until=today + timedelta(days=30),
+        period_start=today + timedelta(days=40), period_end=today + timedelta(days=400), needed_individuals=5,
+        needed_groups=1, place="長良川河川敷（小瀬地区）", status=status, department_id=dept.id,
+    )
+    values.update(fields)
+    project = Project(**values)
+    db.session.add(project)
+    db.session.flush()
+    if commit:
+        db.session.commit()
+    return project

@@ -80,7 +80,7 @@ def test_rebuild_and_check_agree_with_the_database(app):
     assert search.rebuild() == 4
     report = search.check()
     assert report["ok"], report
-    assert report["expected"] == {"volunteer": 3, "group": 1}
+    assert report["expected"] == {"volunteer": 3, "group": 1, "project": 0}
 
 
 def test_check_notices_an_index_behind_the_database(app):

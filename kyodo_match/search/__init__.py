@@ -34,7 +34,7 @@ from .analysis import BigramTokenizer, query_words
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 LATE_COMMIT_WINDOW = timedelta(minutes=2)
 
 

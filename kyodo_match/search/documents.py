@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import CivicGroup, GroupStatus, User, VolunteerProfile
+from ..models import CivicGroup, GroupStatus, Project, ProjectStatus, User, VolunteerProfile
 
-KINDS = ("volunteer", "group")
+KINDS = ("volunteer", "group", "project")
 
 
 def _keywords(values) -> str:
@@ -43,6 +43,21 @@ def group_doc(g: CivicGroup) -> dict | None:
     }
 
 
+def project_doc(p: Project) -> dict | None:
+    """Published projects (every state but 検討中) are public."""
+    if p.status == ProjectStatus.DRAFT:
+        return None
+    return {
+        "doc_id": f"project:{p.id}", "kind": "project", "object_id": p.id,
+        "name": p.title,
+        "text": " ".join([p.title, p.summary, p.background, p.beneficiaries, p.purpose, p.outcome_goal, p.place,
+                          p.partner_role, p.department.name if p.department else "",
+                          *(s.name for s in p.skills), *(f.label for f in p.fields)]),
+        "districts": _keywords(d.id for d in p.districts), "fields": _keywords(f.code for f in p.fields),
+        "group_type": "",
+    }
+
+
 def _volunteers(ids=None):
     q = select(VolunteerProfile).join(User, User.id == VolunteerProfile.user_id).options(
         selectinload(VolunteerProfile.skills), selectinload(VolunteerProfile.fields),
@@ -60,9 +75,18 @@ def _groups(ids=None):
     return db.session.scalars(q)
 
 
+def _projects(ids=None):
+    q = select(Project).options(selectinload(Project.skills), selectinload(Project.fields),
+                                selectinload(Project.districts), selectinload(Project.department))
+    if ids is not None:
+        q = q.where(Project.id.in_(ids))
+    return db.session.scalars(q)
+
+
 LOADERS = {
     "volunteer": (_volunteers, volunteer_doc, lambda o: o.user_id),
     "group": (_groups, group_doc, lambda o: o.id),
+    "project": (_projects, project_doc, lambda o: o.id),
 }
 
 
