@@ -1,4 +1,4 @@
-"""Template globals: navigation by role, the htmx source, dates in JST."""
+"""Template globals: navigation by role, the htmx source, dates in JST, the labels of stored codes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from . import labels as labels_module
 from .i18n import jst
 from .models import Role
 
@@ -70,4 +71,5 @@ def register_templating(app: Flask) -> None:
         htmx_config=json.dumps(HTMX_CONFIG, separators=(",", ":")),
         current_locale=lambda: str(get_locale() or "ja"),
         Role=Role,
+        labels=labels_module,
     )

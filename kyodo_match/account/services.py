@@ -6,7 +6,6 @@ import unicodedata
 from datetime import UTC, datetime
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import audit
@@ -14,19 +13,12 @@ from ..auth.passwords import verify_password
 from ..auth.services import end_all_sessions, find_user_by_email, normalise_email
 from ..errors import RuleViolation
 from ..extensions import db
+from ..labels import ROLE_LABELS
 from ..models import AuditEvent, ConsentRecord, Department, Role, User, UserRole, utcnow
 
 DISPLAY_NAME_MAX = 60
 # What remains of a deleted account: past matches keep pointing at this anonymous row.
 DELETED_DISPLAY_NAME = "退会した利用者"
-
-ROLE_LABELS = {
-    Role.VOLUNTEER.value: _l("個人ボランティア"),
-    Role.GROUP_REP.value: _l("団体の代表者"),
-    Role.STAFF.value: _l("市職員"),
-    Role.COORDINATOR.value: _l("コーディネーター"),
-    Role.ADMIN.value: _l("管理者"),
-}
 
 
 class FieldRefused(RuleViolation):
@@ -35,11 +27,6 @@ class FieldRefused(RuleViolation):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
-
-
-def role_labels(user: User) -> list[str]:
-    """The user's roles in Japanese, in the order of the Role enum."""
-    return [str(ROLE_LABELS[r.value]) for r in Role if r.value in user.role_names]
 
 
 def account_details(user: User) -> tuple[Department | None, list[ConsentRecord]]:

@@ -14,6 +14,7 @@ from ..auth.passwords import verify_password
 from ..auth.session import start_session
 from ..extensions import db, limiter
 from ..htmx import redirect_to, render
+from ..labels import role_labels
 from . import services
 from .forms import AccountForm, DeleteAccountForm
 
@@ -43,7 +44,7 @@ def show():
     """アカウント: my details, roles, consent history and what I can do with my account."""
     user = current_user._get_current_object()
     department, consents = services.account_details(user)
-    return render("account/show.html", user=user, roles=services.role_labels(user), consents=consents,
+    return render("account/show.html", user=user, roles=role_labels(user.role_names), consents=consents,
                   department=department)
 
 

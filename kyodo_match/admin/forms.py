@@ -23,7 +23,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .. import audit
 from ..auth.passwords import MAX_LENGTH
 from ..auth.services import normalise_email
-from .services import OUTCOME_LABELS, ROLE_LABELS
+from ..labels import ROLE_LABELS
+from .services import OUTCOME_LABELS
 
 NAME_REQUIRED = _l("名前を入力してください。")
 CHOOSE = _l("選んでください")

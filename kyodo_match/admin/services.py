@@ -19,13 +19,6 @@ from ..extensions import db
 from ..i18n import JST
 from ..models import AuditEvent, District, Role, Skill, User, UserRole, utcnow
 
-ROLE_LABELS = {
-    Role.VOLUNTEER.value: _l("個人ボランティア"),
-    Role.GROUP_REP.value: _l("団体の代表者"),
-    Role.STAFF.value: _l("市職員"),
-    Role.COORDINATOR.value: _l("コーディネーター"),
-    Role.ADMIN.value: _l("システム管理者"),
-}
 OUTCOME_LABELS = {"ok": _l("成功"), "fail": _l("失敗"), "denied": _l("拒否")}
 USERS_PER_PAGE = 30
 AUDIT_PER_PAGE = 50

@@ -77,7 +77,7 @@ def users():
     pagination = db.paginate(services.users_query(**_valid_data(form, "q", "role", "status")), page=page_arg(),
                              per_page=services.USERS_PER_PAGE, error_out=False)
     return render("admin/users.html", block="results", form=form, pagination=pagination,
-                  filter_args=_filter_args(), role_labels=services.ROLE_LABELS, status=200 if valid else 422)
+                  filter_args=_filter_args(), status=200 if valid else 422)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ from ..access import roles_required
 from ..errors import NotAllowed
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
+from ..labels import stage_label
 from ..models import Consultation
 from . import services
 from .forms import ConsultationForm, StageForm
@@ -48,7 +49,7 @@ def _change_stage(subject):
             form[e.field].errors.append(e.message)
         else:
             db.session.commit()
-            flash(_("ステップアップ段階を「%(stage)s」にしました。", stage=services.stage_label(subject.stage)),
+            flash(_("ステップアップ段階を「%(stage)s」にしました。", stage=stage_label(subject.stage)),
                   "success")
             return subject_page(subject) if is_htmx() else redirect_to(page_url(subject))
     return subject_page(subject, stage_form=form, status=422)

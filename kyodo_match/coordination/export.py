@@ -11,16 +11,8 @@ from flask_babel import gettext as _
 from .. import audit
 from ..extensions import db
 from ..i18n import jst
-from .services import (
-    GROUP_STATUS_LABELS,
-    GROUP_TYPE_LABELS,
-    GroupFilters,
-    PeopleFilters,
-    filter_args,
-    groups_query,
-    people_query,
-    stage_label,
-)
+from ..labels import GROUP_STATUS_LABELS, GROUP_TYPE_LABELS, stage_label
+from .services import GroupFilters, PeopleFilters, filter_args, groups_query, people_query
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -8,15 +8,8 @@ from wtforms import DateField, RadioField, SelectField, StringField, TextAreaFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from .services import (
-    EXPIRY_LABELS,
-    GROUP_STATUS_LABELS,
-    GROUP_TYPE_LABELS,
-    STAGE_LABELS,
-    GroupFilters,
-    PeopleFilters,
-    today_jst,
-)
+from ..labels import GROUP_STATUS_LABELS, GROUP_TYPE_LABELS, STAGE_LABELS
+from .services import EXPIRY_LABELS, GroupFilters, PeopleFilters, today_jst
 
 ALL = _l("すべて")
 BAD_CHOICE = _l("一覧から選んでください。")

@@ -16,6 +16,7 @@ from .. import audit
 from ..errors import NotAllowed, RuleViolation
 from ..extensions import db
 from ..i18n import JST
+from ..labels import GROUP_STATUS_LABELS, STAGE_ORDER, stage_label
 from ..models import (
     ActivityField,
     Area,
@@ -23,9 +24,7 @@ from ..models import (
     Consultation,
     District,
     GroupRepresentative,
-    GroupStatus,
     Role,
-    Stage,
     User,
     VolunteerProfile,
 )
@@ -33,28 +32,7 @@ from ..models import (
 PER_PAGE = 30
 EXPIRING_DAYS = 60  # 登録の有効期限が近い: the renewal reminder window
 
-STAGE_ORDER = [s.value for s in Stage]
-STAGE_LABELS = {
-    Stage.CONSULTATION.value: _l("相談"),
-    Stage.GRANT.value: _l("助成"),
-    Stage.COLLABORATION.value: _l("協働事業"),
-}
-GROUP_STATUS_LABELS = {
-    GroupStatus.PENDING.value: _l("申請中"),
-    GroupStatus.VERIFIED.value: _l("確認済"),
-    GroupStatus.PAUSED.value: _l("休止"),
-    GroupStatus.STOPPED.value: _l("停止"),
-}
-GROUP_TYPE_LABELS = {
-    "npo": _l("NPO法人"), "neighbourhood": _l("自治会"), "volunteer": _l("ボランティア団体"), "pta": _l("PTA"),
-    "senior_club": _l("老人クラブ"), "company": _l("企業"), "university": _l("大学"),
-    "regional_committee": _l("地域委員会"), "other": _l("その他"),
-}
 EXPIRY_LABELS = {"soon": _l("60日以内に期限が切れる"), "expired": _l("期限が切れている")}
-WEEKDAY_LABELS = {"mon": _l("月"), "tue": _l("火"), "wed": _l("水"), "thu": _l("木"), "fri": _l("金"),
-                  "sat": _l("土"), "sun": _l("日")}
-DAYPART_LABELS = {"am": _l("午前"), "pm": _l("午後"), "ev": _l("夜間")}
-TRAVEL_LABELS = {"walk": _l("徒歩"), "bicycle": _l("自転車"), "car": _l("車")}
 
 Subject = VolunteerProfile | CivicGroup
 
@@ -69,10 +47,6 @@ class FieldRefused(RuleViolation):
 
 def today_jst() -> date:
     return datetime.now(JST).date()
-
-
-def stage_label(value: str) -> str:
-    return str(STAGE_LABELS.get(value, value))
 
 
 # --- Finding people and groups ---------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def subject_page(subject, *, consultation_form=None, stage_form=None, status: in
         consultations=services.consultations_for(subject), can_edit=services.can_edit_consultation,
         consultation_form=consultation_form or ConsultationForm(formdata=None),
         stage_form=stage_form or StageForm(formdata=None, data={"stage": subject.stage}),
-        labels=_labels(), urls=_casework_urls(subject),
+        urls=_casework_urls(subject),
     )
     if not is_htmx():
         services.view_personal_data(current_user, subject)
@@ -63,12 +63,6 @@ def _casework_urls(subject) -> dict:
                 "stage": url_for("coordination.person_stage", user_id=subject.user_id)}
     return {"add": url_for("coordination.group_consultation_add", group_id=subject.id),
             "stage": url_for("coordination.group_stage", group_id=subject.id)}
-
-
-def _labels() -> dict:
-    return {"stage": services.STAGE_LABELS, "status": services.GROUP_STATUS_LABELS,
-            "type": services.GROUP_TYPE_LABELS, "weekday": services.WEEKDAY_LABELS,
-            "daypart": services.DAYPART_LABELS, "travel": services.TRAVEL_LABELS}
 
 
 def _csv(body: str, name: str):
@@ -85,7 +79,7 @@ def desk():
     """コーディネーター: the numbers to watch, links to the lists, and the latest consultation records."""
     queue = url_for(QUEUE_ENDPOINT) if QUEUE_ENDPOINT in current_app.view_functions else None
     return render("coordination/desk.html", counts=services.desk_counts(), recent=services.recent_consultations(),
-                  queue_url=queue, labels=_labels(), expiring_days=services.EXPIRING_DAYS)
+                  queue_url=queue, expiring_days=services.EXPIRING_DAYS)
 
 
 @bp.route("/people")
@@ -98,7 +92,7 @@ def people():
     pagination = db.paginate(services.people_query(filters), page=page_arg(), per_page=services.PER_PAGE,
                              error_out=False)
     return render("coordination/people.html", block="results", form=form, pagination=pagination,
-                  args=services.filter_args(filters), labels=_labels(), today=services.today_jst(),
+                  args=services.filter_args(filters), today=services.today_jst(),
                   expiring_days=services.EXPIRING_DAYS,
                   status=200 if valid else 422)
 
@@ -133,7 +127,7 @@ def groups():
     pagination = db.paginate(services.groups_query(filters), page=page_arg(), per_page=services.PER_PAGE,
                              error_out=False)
     return render("coordination/groups.html", block="results", form=form, pagination=pagination,
-                  args=services.filter_args(filters), labels=_labels(), status=200 if valid else 422)
+                  args=services.filter_args(filters), status=200 if valid else 422)
 
 
 @bp.route("/groups/<int:group_id>")

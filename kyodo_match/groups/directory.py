@@ -9,8 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from .. import search
 from ..extensions import db
+from ..labels import GROUP_TYPE_LABELS
 from ..models import ActivityField, Area, CivicGroup, District, GroupStatus
-from .services import GROUP_TYPE_LABELS
 
 PER_PAGE = 20
 

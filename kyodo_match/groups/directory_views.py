@@ -7,7 +7,7 @@ from flask import request
 from ..access import public
 from ..htmx import render
 from ..pagination import int_list_arg, page_arg
-from . import directory, services
+from . import directory
 from .views import bp
 
 
@@ -21,4 +21,4 @@ def index():
     )
     result = directory.directory(filters, page=page_arg())
     return render("groups/index.html", block="results", filters=filters, result=result,
-                  choices=directory.facet_choices(), type_labels=services.GROUP_TYPE_LABELS)
+                  choices=directory.facet_choices())

@@ -10,6 +10,7 @@ from wtforms import EmailField, IntegerField, RadioField, SelectMultipleField, S
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ..labels import GROUP_TYPE_LABELS
 from ..models import SLOTS, GroupStatus
 from ..validation import (
     Cleaned,
@@ -21,7 +22,7 @@ from ..validation import (
     clean_url,
     nfkc,
 )
-from .services import CORPORATE_TYPES, GROUP_TYPE_LABELS
+from .services import CORPORATE_TYPES
 
 FIRST_YEAR = 1868
 

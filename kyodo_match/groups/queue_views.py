@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..access import roles_required
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
+from ..labels import GROUP_STATUS_LABELS, group_status_label
 from ..models import CivicGroup, GroupStatus, Role
 from ..pagination import page_arg
 from . import services
@@ -22,8 +23,7 @@ STAFF = (Role.COORDINATOR, Role.ADMIN)
 
 def _row(group, form=None, status=200):
     return render("groups/status.html", block="row", status=status, group=group, form=form,
-                  transitions=services.transitions_from, status_label=services.status_label,
-                  type_labels=services.GROUP_TYPE_LABELS)
+                  transitions=services.transitions_from)
 
 
 @bp.route("/queue")
@@ -31,15 +31,14 @@ def _row(group, form=None, status=200):
 def queue():
     """確認待ちの団体 (oldest first); the other statuses to find paused or stopped groups."""
     status = request.args.get("status", GroupStatus.PENDING.value)
-    if status not in services.STATUS_LABELS:
+    if status not in GROUP_STATUS_LABELS:
         status = GroupStatus.PENDING.value
     order = (CivicGroup.created_at, CivicGroup.id) if status == GroupStatus.PENDING.value else (
         CivicGroup.updated_at.desc(), CivicGroup.id.desc())
     pagination = db.paginate(select(CivicGroup).where(CivicGroup.status == status).order_by(*order),
                              page=page_arg(), per_page=PER_PAGE, error_out=False)
     return render("groups/queue.html", block="content", pagination=pagination, status=200, current=status,
-                  statuses=services.STATUS_LABELS, transitions=services.transitions_from,
-                  status_label=services.status_label, type_labels=services.GROUP_TYPE_LABELS, form=None)
+                  transitions=services.transitions_from, form=None)
 
 
 @bp.route("/<int:group_id>/status", methods=["POST"])
@@ -57,6 +56,6 @@ def change_status(group_id: int):
         else:
             db.session.commit()
             flash(_("「%(name)s」を「%(status)s」にしました。", name=group.name,
-                    status=services.status_label(group.status)), "success")
+                    status=group_status_label(group.status)), "success")
             return _row(group) if is_htmx() else redirect_to(url_for("groups.queue", status=group.status))
     return _row(group, form=form, status=422)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import audit, search
 from ..errors import Conflict, NotAllowed, RuleViolation
 from ..extensions import db
+from ..labels import GROUP_TYPE_LABELS, group_status_label
 from ..mail import send_mail
 from ..models import (
     SLOTS,
@@ -42,27 +43,8 @@ from ..validation import clean_corporate_number, clean_url
 INVITATION_DAYS = 14
 STAFF_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
-GROUP_TYPE_LABELS = {
-    GroupType.NPO.value: _l("NPO法人"),
-    GroupType.NEIGHBOURHOOD.value: _l("自治会"),
-    GroupType.VOLUNTEER.value: _l("ボランティア団体"),
-    GroupType.PTA.value: _l("PTA"),
-    GroupType.SENIOR_CLUB.value: _l("老人クラブ"),
-    GroupType.COMPANY.value: _l("企業"),
-    GroupType.UNIVERSITY.value: _l("大学"),
-    GroupType.REGIONAL_COMMITTEE.value: _l("地域委員会"),
-    GroupType.OTHER.value: _l("その他"),
-}
 # 法人番号 is asked of these types only (other groups have none).
 CORPORATE_TYPES = frozenset({GroupType.NPO.value, GroupType.COMPANY.value})
-
-STATUS_LABELS = {
-    GroupStatus.PENDING.value: _l("申請中"),
-    GroupStatus.VERIFIED.value: _l("確認済"),
-    GroupStatus.PAUSED.value: _l("休止"),
-    GroupStatus.STOPPED.value: _l("停止"),
-}
-
 
 class GroupFieldRefused(RuleViolation):
     """A rule refused the value of one form field; the message belongs beside that field (422)."""
@@ -111,7 +93,7 @@ def change_status(group: CivicGroup, target: str, actor: User, reason: str | Non
     transition = TRANSITIONS.get((group.status, target))
     if transition is None:
         raise Conflict(_("「%(source)s」の団体を「%(target)s」にすることはできません。",
-                         source=status_label(group.status), target=status_label(target)))
+                         source=group_status_label(group.status), target=group_status_label(target)))
     if not actor.has_role(*transition.roles):
         raise NotAllowed()
     reason = (reason or "").strip()[:300]
@@ -131,10 +113,6 @@ def change_status(group: CivicGroup, target: str, actor: User, reason: str | Non
 def verify_group(group: CivicGroup, actor: User) -> None:
     """確認済みにする: the group appears in the public directory. Raises like :func:`change_status`."""
     change_status(group, GroupStatus.VERIFIED.value, actor)
-
-
-def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
 
 
 # --- who may do what ------------------------------------------------------------------------------------------

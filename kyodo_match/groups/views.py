@@ -76,7 +76,7 @@ def mine():
     groups = db.session.scalars(
         select(CivicGroup).join(GroupRepresentative, GroupRepresentative.group_id == CivicGroup.id)
         .where(GroupRepresentative.user_id == current_user.id).order_by(CivicGroup.name_kana, CivicGroup.id)).all()
-    return render("groups/mine.html", groups=groups, status_label=services.status_label)
+    return render("groups/mine.html", groups=groups)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -122,6 +122,4 @@ def show(group_id: int):
     group = load_group(group_id)
     if not services.can_see_group(current_user, group):
         abort(404)
-    return render("groups/show.html", group=group, can_edit=services.can_edit_group(current_user, group),
-                  type_label=services.GROUP_TYPE_LABELS.get(group.group_type, ""),
-                  status_label=services.status_label)
+    return render("groups/show.html", group=group, can_edit=services.can_edit_group(current_user, group))

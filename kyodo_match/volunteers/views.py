@@ -12,7 +12,7 @@ from ..account.services import FieldRefused
 from ..database import set_write_intent
 from ..extensions import db
 from ..htmx import redirect_to, render
-from ..models import DAYPARTS, WEEKDAYS, Role
+from ..models import Role
 from ..pagination import int_list_arg, page_arg
 from ..reference.services import districts_by_area
 from ..search.analysis import MAX_QUERY_CHARS
@@ -38,7 +38,6 @@ def _editor(form: ProfileForm, profile, status: int = 200, block: str = "form"):
         "volunteers/edit.html", block=block, status=status, form=form, profile=profile,
         areas=districts_by_area(), fields=services.activity_fields(),
         chosen_skills=services.skills_by_ids(form.skills.data or []), all_skills=services.all_active_skills(),
-        weekdays=WEEKDAYS, dayparts=DAYPARTS,
         needs_consent=not services.has_current_consent(user, current_app.config["KYODO_PRIVACY_NOTICE_VERSION"]),
         show_renewal=services.needs_renewal(profile if profile.expires_on else None, today), today=today,
         field_name=request.view_args.get("name") if request.view_args else None,
