@@ -23,6 +23,14 @@ class RuleViolation(Exception):
         self.problems = problems or []
 
 
+class FieldRefused(RuleViolation):
+    """A rule refused the value of one form field (422): the view shows ``message`` beside form field ``field``."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 class Conflict(RuleViolation):
     """The change collides with the current state (409): applying twice, an illegal transition."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
@@ -20,6 +20,11 @@ def select_locale() -> str:
         return current_user.locale
     chosen = request.cookies.get(LOCALE_COOKIE)
     return chosen if chosen in supported else supported[0]
+
+
+def today_jst() -> date:
+    """Today's date in Japan (registration periods, consultation dates and file names count local days)."""
+    return datetime.now(JST).date()
 
 
 def jst(value: datetime | None, fmt: str = "%Y年%m月%d日 %H:%M") -> str:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from kyodo_match import audit
 from kyodo_match.account import services
-from kyodo_match.errors import RuleViolation
+from kyodo_match.errors import FieldRefused, RuleViolation
 from kyodo_match.extensions import db
 from kyodo_match.models import AuditEvent, Role, User
 from tests.factories import PASSWORD, make_user
@@ -27,17 +27,17 @@ def test_update_account_normalises_the_name_and_reports_what_changed(app):
 
 def test_update_account_refuses_control_characters_and_empty_names(app):
     user = make_user()
-    with pytest.raises(services.FieldRefused) as caught:
+    with pytest.raises(FieldRefused) as caught:
         services.update_account(user, display_name="関\x00太郎", email=user.email)
     assert caught.value.field == "display_name"
-    with pytest.raises(services.FieldRefused):
+    with pytest.raises(FieldRefused):
         services.update_account(user, display_name="\u3000 ", email=user.email)
 
 
 def test_new_email_ends_every_session_and_needs_the_password(app):
     user = make_user(email="a@example.jp")
     version = user.session_version
-    with pytest.raises(services.FieldRefused) as caught:
+    with pytest.raises(FieldRefused) as caught:
         services.update_account(user, display_name=user.display_name, email="b@example.jp", current_password="")
     assert caught.value.field == "current_password" and user.email == "a@example.jp"
     services.update_account(user, display_name=user.display_name, email="b@example.jp", current_password=PASSWORD)

@@ -29,11 +29,12 @@ def _urls(profile, group, record_id: int) -> list[tuple[str, str]]:
 @pytest.fixture
 def objects(app):
     from kyodo_match.coordination import services
+    from kyodo_match.i18n import today_jst
 
     profile = make_volunteer_profile(real_name="秘密 花子")
     group = make_group()
     author = make_user(Role.COORDINATOR)
-    record = services.add_consultation(author, profile, held_on=services.today_jst(), topic="はじめての相談")
+    record = services.add_consultation(author, profile, held_on=today_jst(), topic="はじめての相談")
     from kyodo_match.extensions import db
 
     db.session.commit()

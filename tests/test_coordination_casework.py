@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from kyodo_match.coordination import services
+from kyodo_match.errors import FieldRefused
 from kyodo_match.extensions import db
+from kyodo_match.i18n import today_jst
 from kyodo_match.models import AuditEvent, Consultation, Role
 from tests.factories import make_group, make_user, make_volunteer_profile
 
@@ -24,7 +26,7 @@ def _events(action: str) -> list[AuditEvent]:
 
 
 def _data(**extra) -> dict:
-    return {"held_on": services.today_jst().isoformat(), "topic": "子ども食堂を始めたい", "notes": "場所を探している",
+    return {"held_on": today_jst().isoformat(), "topic": "子ども食堂を始めたい", "notes": "場所を探している",
             "next_step": "公民館の空きを調べる"} | extra
 
 
@@ -42,14 +44,14 @@ def test_coordinator_adds_a_record_with_htmx_and_gets_the_new_row(login_as, clie
     [record] = _records()
     assert (record.volunteer_user_id, record.group_id, record.coordinator_id) == (profile.user_id, None,
                                                                                     coordinator.id)
-    assert record.held_on == services.today_jst()
+    assert record.held_on == today_jst()
     assert _events("personal_data_viewed") == []
 
 
 def test_records_are_listed_newest_first_on_the_group_page(login_as, client):
     group = make_group()
     login_as(Role.COORDINATOR)
-    today = services.today_jst()
+    today = today_jst()
     client.post(f"/coordination/groups/{group.id}/consultations", data=_data(topic="古い相談",
                 held_on=(today - timedelta(days=30)).isoformat()))
     response = client.post(f"/coordination/groups/{group.id}/consultations", data=_data(topic="新しい相談"))
@@ -63,7 +65,7 @@ def test_future_date_and_empty_topic_are_refused_beside_the_field(login_as, clie
     profile = make_volunteer_profile()
     login_as(Role.COORDINATOR)
     url = f"/coordination/people/{profile.user_id}/consultations"
-    tomorrow = (services.today_jst() + timedelta(days=1)).isoformat()
+    tomorrow = (today_jst() + timedelta(days=1)).isoformat()
     response = client.post(url, data=_data(held_on=tomorrow), headers=HX)
     assert response.status_code == 422
     assert 'id="held_on-error"' in response.get_data(as_text=True)
@@ -80,11 +82,11 @@ def test_future_date_and_empty_topic_are_refused_beside_the_field(login_as, clie
 def test_the_service_refuses_a_future_date_and_an_empty_topic_too(app):
     profile = make_volunteer_profile()
     author = make_user(Role.COORDINATOR)
-    with pytest.raises(services.FieldRefused) as refused:
-        services.add_consultation(author, profile, held_on=services.today_jst() + timedelta(days=1), topic="件名")
+    with pytest.raises(FieldRefused) as refused:
+        services.add_consultation(author, profile, held_on=today_jst() + timedelta(days=1), topic="件名")
     assert refused.value.field == "held_on"
-    with pytest.raises(services.FieldRefused) as refused:
-        services.add_consultation(author, profile, held_on=services.today_jst(), topic="  ")
+    with pytest.raises(FieldRefused) as refused:
+        services.add_consultation(author, profile, held_on=today_jst(), topic="  ")
     assert refused.value.field == "topic"
 
 
@@ -105,7 +107,7 @@ def test_another_coordinator_cannot_edit_the_record_but_the_author_and_an_admin_
     author = make_user(Role.COORDINATOR)
     other = make_user(Role.COORDINATOR)
     admin = make_user(Role.ADMIN)
-    record = services.add_consultation(author, profile, held_on=services.today_jst(), topic="最初の件名")
+    record = services.add_consultation(author, profile, held_on=today_jst(), topic="最初の件名")
     db.session.commit()
     url = f"/coordination/consultations/{record.id}/edit"
 

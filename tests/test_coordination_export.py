@@ -9,8 +9,8 @@ import re
 from sqlalchemy import select
 
 from kyodo_match.coordination.export import csv_cell
-from kyodo_match.coordination.services import today_jst
 from kyodo_match.extensions import db
+from kyodo_match.i18n import today_jst
 from kyodo_match.models import AuditEvent, Role
 from tests.factories import make_group, make_user, make_volunteer_profile
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from kyodo_match.coordination.services import today_jst
 from kyodo_match.extensions import db
+from kyodo_match.i18n import today_jst
 from kyodo_match.models import ActivityField, AuditEvent, District, Role, Stage
 from tests.factories import make_group, make_user, make_volunteer_profile
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from kyodo_match import audit
 from kyodo_match.account import services as account
-from kyodo_match.errors import Conflict, NotAllowed, RuleViolation
+from kyodo_match.errors import Conflict, FieldRefused, NotAllowed, RuleViolation
 from kyodo_match.extensions import db
 from kyodo_match.groups import services
 from kyodo_match.models import AuditEvent, GroupInvitation, GroupRepresentative, Role, SearchOutbox, utcnow
@@ -69,11 +69,11 @@ def test_coordinator_registers_on_behalf_without_becoming_representative(coordin
 
 @pytest.mark.parametrize("group_type", ["npo", "company"])
 def test_corporate_number_is_required_and_checked_for_npo_and_companies(rep, group_type):
-    with pytest.raises(services.GroupFieldRefused) as missing:
+    with pytest.raises(FieldRefused) as missing:
         services.register_group(rep, data(group_type=group_type))
     assert missing.value.field == "corporate_number" and "法人番号" in missing.value.message
     wrong = f"{(int(CORPORATE_NUMBER[0]) + 1) % 10}{BODY}"
-    with pytest.raises(services.GroupFieldRefused, match="正しくありません"):
+    with pytest.raises(FieldRefused, match="正しくありません"):
         services.register_group(rep, data(group_type=group_type, corporate_number=wrong))
     typed = f"{CORPORATE_NUMBER[:1]}-{CORPORATE_NUMBER[1:5]}-{CORPORATE_NUMBER[5:]}".translate(FULL_WIDTH)
     group = services.register_group(rep, data(group_type=group_type, corporate_number=typed))
@@ -90,7 +90,7 @@ def test_corporate_number_is_dropped_for_other_types(rep):
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "ftp://example.jp", "example.jp"])
 def test_website_must_be_http_or_https(rep, url):
-    with pytest.raises(services.GroupFieldRefused) as refused:
+    with pytest.raises(FieldRefused) as refused:
         services.register_group(rep, data(website=url))
     assert refused.value.field == "website"
 
@@ -148,7 +148,7 @@ def test_only_coordinators_and_admins_change_the_status(rep):
                                             ("pending", "stopped"), ("paused", "stopped")])
 def test_pausing_or_stopping_needs_a_reason(coordinator, source, target):
     group = make_group(status=source)
-    with pytest.raises(services.GroupFieldRefused) as refused:
+    with pytest.raises(FieldRefused) as refused:
         services.change_status(group, target, coordinator, reason="   ")
     assert refused.value.field == "reason"
     services.change_status(group, target, coordinator, reason="活動の実態が確認できないため")
@@ -205,7 +205,7 @@ def test_expired_or_unknown_invitation_is_refused(app, rep):
 
 def test_inviting_someone_who_already_represents_the_group_is_refused(app, rep):
     group = make_group(representative=rep)
-    with app.test_request_context(), pytest.raises(services.GroupFieldRefused):
+    with app.test_request_context(), pytest.raises(FieldRefused):
         services.invite_representative(group, rep.email.upper(), rep)
     with app.test_request_context(), pytest.raises(NotAllowed):
         services.invite_representative(group, "x@example.jp", make_user(Role.GROUP_REP))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from kyodo_match import audit, search
 from kyodo_match.account import services as account_services
 from kyodo_match.extensions import db
+from kyodo_match.i18n import today_jst
 from kyodo_match.models import AuditEvent, District, Role, SearchOutbox, VolunteerProfile
 from kyodo_match.volunteers import services
 from tests.factories import make_user, make_volunteer_profile
@@ -69,7 +70,7 @@ def test_inactive_and_expired_volunteers_leave_the_bank(client):
     gone = make_volunteer_profile(skills=["点訳"])
     gone.user.active = False
     old = make_volunteer_profile(skills=["点訳"])
-    old.expires_on = services.today_jst() - timedelta(days=1)
+    old.expires_on = today_jst() - timedelta(days=1)
     _indexed(gone, old)
     for url in ("/volunteers/", "/volunteers/?q=点訳"):
         assert "1人" not in client.get(url).get_data(as_text=True)

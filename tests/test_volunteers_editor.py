@@ -7,7 +7,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import delete, select
 
+from kyodo_match.errors import FieldRefused
 from kyodo_match.extensions import db
+from kyodo_match.i18n import today_jst
 from kyodo_match.models import ConsentRecord, District, Qualification, Role, SearchOutbox, Skill, VolunteerProfile
 from kyodo_match.volunteers import services
 from tests.factories import make_user, make_volunteer_profile
@@ -70,7 +72,7 @@ def test_volunteer_saves_the_whole_profile_and_sees_it_again(client, login_as):
     assert [f.code for f in p.fields] == [3, 7]
     assert p.availability == ["mon_ev", "sat_am", "sun_pm"] and p.travel_modes == ["walk", "car"]
     assert p.has_insurance and p.insurance_fiscal_year == 2026 and p.public_card
-    assert p.expires_on == services.years_later(services.today_jst())
+    assert p.expires_on == services.years_later(today_jst())
     assert db.session.scalar(select(SearchOutbox.object_id).where(SearchOutbox.kind == "volunteer")) == user.id
 
     html = client.get("/volunteers/me/edit").get_data(as_text=True)
@@ -191,7 +193,7 @@ def test_a_minor_needs_a_guardian_name_and_consent(client, login_as):
 
 def test_guardian_rule_holds_in_the_service_too(app):
     user = make_user(Role.VOLUNTEER)
-    with pytest.raises(services.FieldRefused) as caught:
+    with pytest.raises(FieldRefused) as caught:
         services.save_profile(user, {"display_name": "x", "is_minor": True, "guardian_name": "保護者"})
     assert caught.value.field == "guardian_consent"
 
@@ -289,7 +291,7 @@ def test_a_chosen_skill_comes_back_as_a_checked_chip(client, login_as):
 
 def _expiring(user, days: int) -> VolunteerProfile:
     p = make_volunteer_profile(user, commit=False)
-    p.expires_on = services.today_jst() + timedelta(days=days)
+    p.expires_on = today_jst() + timedelta(days=days)
     db.session.commit()
     return p
 
@@ -298,7 +300,7 @@ def test_renewal_banner_appears_sixty_days_before_expiry(client, login_as):
     user = login_as(Role.VOLUNTEER)
     p = _expiring(user, 61)
     assert "登録を3年間更新する" not in client.get("/volunteers/me").get_data(as_text=True)
-    p.expires_on = services.today_jst() + timedelta(days=60)
+    p.expires_on = today_jst() + timedelta(days=60)
     db.session.commit()
     html = client.get("/volunteers/me").get_data(as_text=True)
     assert "あと60日" in html and "登録を3年間更新する" in html
@@ -310,7 +312,7 @@ def test_volunteer_renews_for_three_years_from_today(client, login_as):
     _expiring(user, 30)
     response = client.post("/volunteers/me/renew")
     assert response.status_code == 303
-    assert _profile(user.id).expires_on == services.years_later(services.today_jst())
+    assert _profile(user.id).expires_on == services.years_later(today_jst())
 
 
 def test_renewal_is_refused_earlier_than_ninety_days_before_expiry(client, login_as):
@@ -324,7 +326,7 @@ def test_renewal_is_refused_earlier_than_ninety_days_before_expiry(client, login
 def test_an_expired_registration_can_be_renewed(app):
     user = make_user(Role.VOLUNTEER)
     p = _expiring(user, -5)
-    assert services.needs_renewal(_profile(user.id), services.today_jst())
+    assert services.needs_renewal(_profile(user.id), today_jst())
     p.expires_on = date(2026, 2, 23)
     db.session.commit()
     assert not services.can_renew(p, date(2025, 11, 24)) and services.can_renew(p, date(2025, 11, 25))

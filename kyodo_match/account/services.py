@@ -11,7 +11,7 @@ from sqlalchemy import select
 from .. import audit
 from ..auth.passwords import verify_password
 from ..auth.services import end_all_sessions, find_user_by_email, normalise_email
-from ..errors import RuleViolation
+from ..errors import FieldRefused, RuleViolation
 from ..extensions import db
 from ..labels import ROLE_LABELS
 from ..models import AuditEvent, ConsentRecord, Department, Role, User, UserRole, utcnow
@@ -19,14 +19,6 @@ from ..models import AuditEvent, ConsentRecord, Department, Role, User, UserRole
 DISPLAY_NAME_MAX = 60
 # What remains of a deleted account: past matches keep pointing at this anonymous row.
 DELETED_DISPLAY_NAME = "退会した利用者"
-
-
-class FieldRefused(RuleViolation):
-    """A rule refused the value of one form field; the message belongs beside that field (422)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 def account_details(user: User) -> tuple[Department | None, list[ConsentRecord]]:

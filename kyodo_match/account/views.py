@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from ..access import signed_in
 from ..auth.passwords import verify_password
 from ..auth.session import start_session
+from ..errors import FieldRefused
 from ..extensions import db, limiter
 from ..htmx import redirect_to, render
 from ..labels import role_labels
@@ -60,7 +61,7 @@ def edit():
             changed = services.update_account(user, display_name=form.display_name.data, email=form.email.data,
                                               current_password=form.current_password.data)
             db.session.commit()
-        except services.FieldRefused as e:
+        except FieldRefused as e:
             db.session.rollback()
             g.account_password_failed = e.field == "current_password"
             form[e.field].errors.append(e.message)

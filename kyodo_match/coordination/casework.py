@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import roles_required
-from ..errors import NotAllowed
+from ..errors import FieldRefused, NotAllowed
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..labels import stage_label
@@ -28,7 +28,7 @@ def _add(subject):
     if form.validate_on_submit():
         try:
             services.add_consultation(current_user, subject, **_record_values(form))
-        except services.FieldRefused as e:
+        except FieldRefused as e:
             db.session.rollback()
             form[e.field].errors.append(e.message)
         else:
@@ -44,7 +44,7 @@ def _change_stage(subject):
     if form.validate_on_submit():
         try:
             services.change_stage(current_user, subject, form.stage.data, form.note.data)
-        except services.FieldRefused as e:
+        except FieldRefused as e:
             db.session.rollback()
             form[e.field].errors.append(e.message)
         else:
@@ -95,7 +95,7 @@ def consultation_edit(consultation_id: int):
     if form.validate_on_submit():
         try:
             services.edit_consultation(current_user, record, **_record_values(form))
-        except services.FieldRefused as e:
+        except FieldRefused as e:
             db.session.rollback()
             form[e.field].errors.append(e.message)
         else:

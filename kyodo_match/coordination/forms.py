@@ -8,8 +8,9 @@ from wtforms import DateField, RadioField, SelectField, StringField, TextAreaFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ..i18n import today_jst
 from ..labels import GROUP_STATUS_LABELS, GROUP_TYPE_LABELS, STAGE_LABELS
-from .services import EXPIRY_LABELS, GroupFilters, PeopleFilters, today_jst
+from .services import EXPIRY_LABELS, GroupFilters, PeopleFilters
 
 ALL = _l("すべて")
 BAD_CHOICE = _l("一覧から選んでください。")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,9 +13,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .. import audit
-from ..errors import NotAllowed, RuleViolation
+from ..errors import FieldRefused, NotAllowed
 from ..extensions import db
-from ..i18n import JST
+from ..i18n import today_jst
 from ..labels import GROUP_STATUS_LABELS, STAGE_ORDER, stage_label
 from ..models import (
     ActivityField,
@@ -35,18 +35,6 @@ EXPIRING_DAYS = 60  # 登録の有効期限が近い: the renewal reminder windo
 EXPIRY_LABELS = {"soon": _l("60日以内に期限が切れる"), "expired": _l("期限が切れている")}
 
 Subject = VolunteerProfile | CivicGroup
-
-
-class FieldRefused(RuleViolation):
-    """A rule refused one form field's value; the view shows ``message`` beside ``field`` (422)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-
-
-def today_jst() -> date:
-    return datetime.now(JST).date()
 
 
 # --- Finding people and groups ---------------------------------------------------------------------------------

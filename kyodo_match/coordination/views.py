@@ -9,6 +9,7 @@ from ..access import roles_required
 from ..database import set_write_intent
 from ..extensions import db
 from ..htmx import is_htmx, render
+from ..i18n import today_jst
 from ..models import Role, VolunteerProfile
 from ..pagination import page_arg
 from . import export, services
@@ -67,7 +68,7 @@ def _casework_urls(subject) -> dict:
 
 def _csv(body: str, name: str):
     response = current_app.response_class(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
-    filename = f"{name}-{services.today_jst():%Y%m%d}.csv"
+    filename = f"{name}-{today_jst():%Y%m%d}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -92,7 +93,7 @@ def people():
     pagination = db.paginate(services.people_query(filters), page=page_arg(), per_page=services.PER_PAGE,
                              error_out=False)
     return render("coordination/people.html", block="results", form=form, pagination=pagination,
-                  args=services.filter_args(filters), today=services.today_jst(),
+                  args=services.filter_args(filters), today=today_jst(),
                   expiring_days=services.EXPIRING_DAYS,
                   status=200 if valid else 422)
 

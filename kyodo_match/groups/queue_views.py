@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..access import roles_required
+from ..errors import FieldRefused
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..labels import GROUP_STATUS_LABELS, group_status_label
@@ -50,7 +51,7 @@ def change_status(group_id: int):
     if form.validate_on_submit():
         try:
             services.change_status(group, form.target.data, current_user._get_current_object(), form.reason.data)
-        except services.GroupFieldRefused as e:
+        except FieldRefused as e:
             db.session.rollback()
             form.reason.errors.append(e.message)
         else:

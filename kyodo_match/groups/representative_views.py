@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import roles_required, signed_in
-from ..errors import RuleViolation
+from ..errors import FieldRefused, RuleViolation
 from ..extensions import db, limiter
 from ..htmx import redirect_to, render
 from ..models import Role
@@ -40,7 +40,7 @@ def invite(group_id: int):
     if form.validate_on_submit():
         try:
             services.invite_representative(group, form.email.data, current_user._get_current_object())
-        except services.GroupFieldRefused as e:
+        except FieldRefused as e:
             db.session.rollback()
             form.email.errors.append(e.message)
         else:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, search
-from ..errors import Conflict, NotAllowed, RuleViolation
+from ..errors import Conflict, FieldRefused, NotAllowed, RuleViolation
 from ..extensions import db
 from ..labels import GROUP_TYPE_LABELS, group_status_label
 from ..mail import send_mail
@@ -45,14 +45,6 @@ STAFF_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
 # 法人番号 is asked of these types only (other groups have none).
 CORPORATE_TYPES = frozenset({GroupType.NPO.value, GroupType.COMPANY.value})
-
-class GroupFieldRefused(RuleViolation):
-    """A rule refused the value of one form field; the message belongs beside that field (422)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-
 
 class InvitationUnusable(RuleViolation):
     """The invitation link is unknown, already used or expired: shown like a missing page (404)."""
@@ -89,7 +81,7 @@ def transitions_from(status: str) -> list[tuple[str, Transition]]:
 
 def change_status(group: CivicGroup, target: str, actor: User, reason: str | None = None) -> None:
     """Move a group to ``target``. Raises Conflict (409) for a change the table does not allow, NotAllowed
-    when the actor may not make it, GroupFieldRefused("reason") when a reason is needed and missing."""
+    when the actor may not make it, FieldRefused("reason") when a reason is needed and missing."""
     transition = TRANSITIONS.get((group.status, target))
     if transition is None:
         raise Conflict(_("「%(source)s」の団体を「%(target)s」にすることはできません。",
@@ -98,7 +90,7 @@ def change_status(group: CivicGroup, target: str, actor: User, reason: str | Non
         raise NotAllowed()
     reason = (reason or "").strip()[:300]
     if transition.needs_reason and not reason:
-        raise GroupFieldRefused("reason", _("休止・停止にするときは、団体に伝える理由を入力してください。"))
+        raise FieldRefused("reason", _("休止・停止にするときは、団体に伝える理由を入力してください。"))
     before = group.status
     group.status = target
     group.status_reason = reason or None
@@ -169,10 +161,10 @@ def _apply(group: CivicGroup, data: dict) -> None:
     """Copy the form's cleaned values onto the group, checking the rules that span fields."""
     name = (data.get("name") or "").strip()
     if not name:
-        raise GroupFieldRefused("name", _("団体名を入力してください。"))
+        raise FieldRefused("name", _("団体名を入力してください。"))
     group_type = data.get("group_type")
     if group_type not in GROUP_TYPE_LABELS:
-        raise GroupFieldRefused("group_type", _("団体の種類を選んでください。"))
+        raise FieldRefused("group_type", _("団体の種類を選んでください。"))
     for key in PLAIN_FIELDS:
         value = data.get(key)
         setattr(group, key, value.strip() if isinstance(value, str) else value)
@@ -184,7 +176,7 @@ def _apply(group: CivicGroup, data: dict) -> None:
     try:
         group.website = clean_url(website) if website else None
     except ValueError as e:
-        raise GroupFieldRefused("website", str(e)) from e
+        raise FieldRefused("website", str(e)) from e
     group.availability = [s for s in SLOTS if s in set(data.get("availability") or ())]
     group.skills = _rows(Skill, Skill.id, data.get("skill_ids"))
     group.fields = _rows(ActivityField, ActivityField.code, data.get("field_codes"))
@@ -195,11 +187,11 @@ def _corporate_number(group_type: str, value: str | None) -> str | None:
     if group_type not in CORPORATE_TYPES:
         return None  # other types have no 法人番号: whatever was typed is dropped
     if not value:
-        raise GroupFieldRefused("corporate_number", _("NPO法人と企業は、法人番号（13桁）を入力してください。"))
+        raise FieldRefused("corporate_number", _("NPO法人と企業は、法人番号（13桁）を入力してください。"))
     try:
         return clean_corporate_number(value)
     except ValueError as e:
-        raise GroupFieldRefused("corporate_number", str(e)) from e
+        raise FieldRefused("corporate_number", str(e)) from e
 
 
 def _rows(model, key, values) -> list:
@@ -212,7 +204,7 @@ def _rows(model, key, values) -> list:
 def register_group(user: User, data: dict) -> CivicGroup:
     """A representative (or a coordinator on the group's behalf) registers a group: it starts 申請中 and
     stays out of the directory until a coordinator verifies it. A group_rep becomes its first representative.
-    Raises NotAllowed for other users, GroupFieldRefused for a refused value."""
+    Raises NotAllowed for other users, FieldRefused for a refused value."""
     if not can_register_group(user):
         raise NotAllowed()
     group = CivicGroup(status=GroupStatus.PENDING.value)
@@ -226,7 +218,7 @@ def register_group(user: User, data: dict) -> CivicGroup:
 
 
 def update_group(group: CivicGroup, data: dict) -> None:
-    """Save the group's profile (the status does not change). Raises GroupFieldRefused."""
+    """Save the group's profile (the status does not change). Raises FieldRefused."""
     _apply(group, data)
     search.enqueue("group", group.id)
 
@@ -251,7 +243,7 @@ def invite_representative(group: CivicGroup, email: str, inviter: User) -> Group
     """E-mail a single-use link (valid 14 days) that makes its holder another representative of the group.
 
     Only the token's SHA-256 is stored. Raises NotAllowed unless the inviter may edit the group, and
-    GroupFieldRefused("email") when that address already belongs to one of its representatives.
+    FieldRefused("email") when that address already belongs to one of its representatives.
     """
     if not can_edit_group(inviter, group):
         raise NotAllowed()
@@ -259,7 +251,7 @@ def invite_representative(group: CivicGroup, email: str, inviter: User) -> Group
         select(GroupRepresentative.id).join(User, User.id == GroupRepresentative.user_id)
         .where(GroupRepresentative.group_id == group.id, func.lower(User.email) == email.lower()))
     if already is not None:
-        raise GroupFieldRefused("email", _("このメールアドレスの方は、すでにこの団体の代表者です。"))
+        raise FieldRefused("email", _("このメールアドレスの方は、すでにこの団体の代表者です。"))
     token = secrets.token_urlsafe(32)
     invitation = GroupInvitation(group_id=group.id, email=email, token_hash=_token_hash(token),
                                  invited_by_id=inviter.id, expires_at=utcnow() + timedelta(days=INVITATION_DAYS))

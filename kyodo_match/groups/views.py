@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import public, roles_required
-from ..errors import NotAllowed, error_response
+from ..errors import FieldRefused, NotAllowed, error_response
 from ..extensions import db
 from ..htmx import redirect_to, render
 from ..models import CivicGroup, GroupRepresentative, Role
@@ -61,7 +61,7 @@ def _save(form: GroupForm, save):
         return False
     try:
         save()
-    except services.GroupFieldRefused as e:
+    except FieldRefused as e:
         db.session.rollback()
         form[e.field].errors.append(e.message)
         return False

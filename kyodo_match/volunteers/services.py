@@ -15,10 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import search
-from ..account.services import FieldRefused
-from ..errors import NotAllowed, RuleViolation
+from ..errors import FieldRefused, NotAllowed, RuleViolation
 from ..extensions import db
-from ..i18n import JST
+from ..i18n import JST, today_jst
 from ..models import (
     SLOTS,
     TRAVEL_MODES,
@@ -100,12 +99,6 @@ def public_card(profile: VolunteerProfile) -> dict:
 
 
 # --- registration period (3 years) -------------------------------------------------------------------------------
-
-
-def today_jst() -> date:
-    """Today's date in Japan (registration periods are counted in local days)."""
-    return datetime.now(JST).date()
-
 
 
 def years_later(day: date, years: int = REGISTRATION_YEARS) -> date:

@@ -8,10 +8,11 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import public, roles_required
-from ..account.services import FieldRefused
 from ..database import set_write_intent
+from ..errors import FieldRefused
 from ..extensions import db
 from ..htmx import redirect_to, render
+from ..i18n import today_jst
 from ..models import Role
 from ..pagination import int_list_arg, page_arg
 from ..reference.services import districts_by_area
@@ -33,7 +34,7 @@ def _me():
 
 def _editor(form: ProfileForm, profile, status: int = 200, block: str = "form"):
     user = _me()
-    today = services.today_jst()
+    today = today_jst()
     return render(
         "volunteers/edit.html", block=block, status=status, form=form, profile=profile,
         areas=districts_by_area(), fields=services.activity_fields(),
@@ -63,7 +64,7 @@ def index():
 def me():
     """わたしの登録: my whole profile (private view) and the renewal banner."""
     profile = services.load_profile(_me().id)
-    today = services.today_jst()
+    today = today_jst()
     return render("volunteers/me.html", profile=profile, today=today,
                   my_card=services.public_card(profile) if profile else None,
                   show_renewal=services.needs_renewal(profile, today),
@@ -107,7 +108,7 @@ def validate_field(name: str):
 @roles_required(Role.VOLUNTEER)
 def renew():
     """登録の更新: 3 more years from today (from 90 days before expiry)."""
-    profile = services.renew_registration(_me(), services.today_jst())
+    profile = services.renew_registration(_me(), today_jst())
     db.session.commit()
     flash(_("登録を更新しました。新しい有効期限は%(day)sです。", day=profile.expires_on.strftime("%Y年%m月%d日")),
           "success")
@@ -135,7 +136,7 @@ def profile(user_id: int):
     """A volunteer's page: the public card, or everything for the owner and coordinators (staff views audited)."""
     volunteer = services.load_profile(user_id)
     viewer = _me()
-    today = services.today_jst()
+    today = today_jst()
     if volunteer is None:
         abort(404)
     private = services.can_view_private(viewer, volunteer)
