@@ -161,7 +161,7 @@ def test_edit_form_as_page_and_as_fragment(client, login):
     assert "<html" in html(page) and "<html" not in html(fragment) and 'id="group-form"' in html(fragment)
     assert "HX-Request" in page.headers["Vary"] and "HX-Request" in fragment.headers["Vary"]
     assert 'id="field_codes-3" name="field_codes" value="3" checked' in html(page)
-    assert 'value="mon_am" checked' in html(page) and "<caption" in html(page)
+    assert 'value="mon_am" id="availability-mon_am" checked' in html(page) and "<caption" in html(page)
     saved = client.post(f"/groups/{group.id}/edit", headers=HX, data=form_data(name="名前を変えた会"))
     assert saved.status_code == 204 and saved.headers["HX-Redirect"] == f"/groups/{group.id}"
     db.session.refresh(group)
