@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import abort, current_app
+from flask import current_app
 from flask_login import current_user
 
+from .errors import NotAllowed
 from .models import Role
 
 ALL_ROLES: tuple[str, ...] = tuple(r.value for r in Role)
@@ -38,14 +39,14 @@ SIGNED_IN = Policy(anonymous=False, roles=frozenset(ALL_ROLES))
 FRAMEWORK_ENDPOINTS = {"static": PUBLIC}
 
 
-def _guard(policy: Policy) -> Callable:
+def _guard(policy: Policy, refusal: str | None = None) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated and not policy.anonymous:
                 return current_app.login_manager.unauthorized()
             if not policy.allows(current_user):
-                abort(403)
+                raise NotAllowed(refusal)  # 403, audited; ``refusal`` is shown on the error page
             return view(*args, **kwargs)
 
         wrapped.access_policy = policy  # type: ignore[attr-defined]
@@ -64,9 +65,10 @@ def signed_in(view: Callable) -> Callable:
     return _guard(SIGNED_IN)(view)
 
 
-def roles_required(*roles: Role | str) -> Callable:
-    """Only signed-in users holding at least one of ``roles``."""
-    return _guard(Policy(anonymous=False, roles=frozenset(str(r) for r in roles)))
+def roles_required(*roles: Role | str, refusal: str | None = None) -> Callable:
+    """Only signed-in users holding at least one of ``roles``; the others get 403 with ``refusal`` (a lazy
+    string telling them how to get the role), if given."""
+    return _guard(Policy(anonymous=False, roles=frozenset(str(r) for r in roles)), refusal)
 
 
 def policy_for(endpoint: str) -> Policy | None:

@@ -62,8 +62,26 @@ def record(action: str, *, actor=None, outcome: str = "ok", target: str | None =
 
 
 def record_now(action: str, **kwargs) -> None:
-    """Write an event in its own transaction: for refusals, where the request's own work is dropped."""
+    """Write an event in its own transaction: for refusals, where the request's own work is DROPPED (rolled back).
+
+    To keep what the session holds, use :func:`begin_write` (or :func:`record_after_read`) instead.
+    """
     db.session.rollback()
     set_write_intent(True)
+    record(action, **kwargs)
+    db.session.commit()
+
+
+def begin_write() -> None:
+    """For a GET that writes to the audit log: end the read transaction, COMMITTING whatever the session holds
+    (nothing is dropped, unlike :func:`record_now`), so that the next transaction begins IMMEDIATE (SQLite) and
+    takes the write lock before it reads. Then read, :func:`record` and commit as usual."""
+    db.session.commit()
+    set_write_intent(True)
+
+
+def record_after_read(action: str, **kwargs) -> None:
+    """Write an event in its own write transaction after a read, keeping (committing) the session's work first."""
+    begin_write()
     record(action, **kwargs)
     db.session.commit()

@@ -38,7 +38,11 @@ class Conflict(RuleViolation):
 
 
 class NotAllowed(Exception):
-    """The user may not do this to this object (403)."""
+    """The user may not do this (403). ``message``, when given, is shown on the error page: how to get there."""
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or "")
+        self.message = message
 
 
 MESSAGES = {
@@ -82,17 +86,20 @@ def register_error_handlers(app: Flask) -> None:
     def rule_violation(e: RuleViolation):
         return error_response(e.status, e.message, e.problems)
 
-    @app.errorhandler(NotAllowed)
-    def not_allowed(e):
-        return forbidden(e)
-
-    @app.errorhandler(403)
-    def forbidden(e):
+    def refused(detail: str | None = None):
         audit.record_now(
             "forbidden", actor=current_user if current_user.is_authenticated else None,
             outcome="denied", target=f"{request.method} {request.path}",
         )
-        return error_response(403)
+        return error_response(403, detail)
+
+    @app.errorhandler(NotAllowed)
+    def not_allowed(e: NotAllowed):
+        return refused(e.message)
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        return refused()
 
     @app.errorhandler(429)
     def too_many(e):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, request, url_for
 from flask_login import current_user
 
+from .. import audit
 from ..access import roles_required
-from ..database import set_write_intent
 from ..extensions import db
 from ..htmx import is_htmx, render
 from ..i18n import today_jst
@@ -20,12 +20,6 @@ bp = Blueprint("coordination", __name__)
 COORDINATORS = (Role.COORDINATOR, Role.ADMIN)
 # The groups blueprint's verification queue, linked from the desk when that blueprint is present.
 QUEUE_ENDPOINT = "groups.queue"
-
-
-def begin_audited_read() -> None:
-    """This GET writes to the audit log: end the read transaction so the next one takes the write lock first."""
-    db.session.commit()
-    set_write_intent(True)
 
 
 def person_or_404(user_id: int) -> VolunteerProfile:
@@ -102,7 +96,7 @@ def people():
 @roles_required(*COORDINATORS)
 def person(user_id: int):
     """個人ボランティアの詳細: everything, contact data included; each view is written to the audit log."""
-    begin_audited_read()
+    audit.begin_write()  # this GET writes to the audit log
     return subject_page(person_or_404(user_id))
 
 
@@ -110,7 +104,7 @@ def person(user_id: int):
 @roles_required(*COORDINATORS)
 def people_csv():
     """個人ボランティア一覧のCSV (the current filters apply); the export is written to the audit log."""
-    begin_audited_read()
+    audit.begin_write()  # this GET writes to the audit log
     form = PeopleFilterForm(formdata=request.args, **services.filter_choices())
     form.validate()
     body = export.export_people(current_user, form.filters())
@@ -135,7 +129,7 @@ def groups():
 @roles_required(*COORDINATORS)
 def group(group_id: int):
     """団体の詳細: everything, private contact data and address included; each view is audited."""
-    begin_audited_read()
+    audit.begin_write()  # this GET writes to the audit log
     return subject_page(group_or_404(group_id))
 
 
@@ -143,7 +137,7 @@ def group(group_id: int):
 @roles_required(*COORDINATORS)
 def groups_csv():
     """団体一覧のCSV (the current filters apply); the export is written to the audit log."""
-    begin_audited_read()
+    audit.begin_write()  # this GET writes to the audit log
     form = GroupFilterForm(formdata=request.args, **services.filter_choices())
     form.validate()
     body = export.export_groups(current_user, form.filters())

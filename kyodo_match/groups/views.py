@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import public, roles_required
-from ..errors import FieldRefused, NotAllowed, error_response
+from ..errors import FieldRefused, NotAllowed
 from ..extensions import db
 from ..htmx import redirect_to, render
 from ..models import CivicGroup, GroupRepresentative, Role
@@ -22,17 +23,10 @@ bp = Blueprint("groups", __name__)
 EDITORS = (Role.GROUP_REP, Role.COORDINATOR, Role.ADMIN)
 
 
-@bp.errorhandler(403)
-def forbidden(e):
-    """The app's 403, plus a sentence telling a volunteer how to register a group."""
-    audit.record_now("forbidden", actor=current_user if current_user.is_authenticated else None,
-                     outcome="denied", target=f"{request.method} {request.path}")
-    detail = None
-    if request.endpoint in ("groups.new", "groups.mine") and current_user.is_authenticated:
-        detail = _("団体を登録できるのは「団体の代表者」として登録した方です。団体の代表者として新規登録するか、"
-                   "関市市民活動センターにご相談ください。すでに登録されている団体には、その代表者からの招待メールで"
-                   "代表者として加わることができます。")
-    return error_response(403, detail)
+# Shown with the 403 of registering a group or opening わたしの団体 without the role.
+NOT_A_REPRESENTATIVE = _l("団体を登録できるのは「団体の代表者」として登録した方です。団体の代表者として新規登録するか、"
+                          "関市市民活動センターにご相談ください。すでに登録されている団体には、その代表者からの招待メールで"
+                          "代表者として加わることができます。")
 
 
 def load_group(group_id: int) -> CivicGroup:
@@ -70,7 +64,7 @@ def _save(form: GroupForm, save):
 
 
 @bp.route("/mine")
-@roles_required(Role.GROUP_REP)
+@roles_required(Role.GROUP_REP, refusal=NOT_A_REPRESENTATIVE)
 def mine():
     """わたしの団体: the groups I represent, with their registration status."""
     groups = db.session.scalars(
@@ -80,7 +74,7 @@ def mine():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(*EDITORS, refusal=NOT_A_REPRESENTATIVE)
 def new():
     """団体の登録: starts 申請中 until a coordinator confirms it."""
     form = GroupForm()

@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import public, roles_required
-from ..database import set_write_intent
 from ..errors import FieldRefused
 from ..extensions import db
 from ..htmx import redirect_to, render
@@ -147,8 +146,5 @@ def profile(user_id: int):
                       private=private, contact=contact, today=today)
     if contact and viewer.id != user_id:
         # Someone else's personal data was shown: logged in its own write transaction.
-        db.session.commit()
-        set_write_intent(True)
-        audit.record("personal_data_viewed", actor=viewer, target=f"volunteer:{user_id}")
-        db.session.commit()
+        audit.record_after_read("personal_data_viewed", actor=viewer, target=f"volunteer:{user_id}")
     return response
