@@ -31,6 +31,21 @@ class FieldRefused(RuleViolation):
         self.field = field
 
 
+def commit_unless_refused(form, save) -> bool:
+    """Run ``save()`` and commit: True. When it raises FieldRefused, roll back and put the message beside that
+    field of ``form`` instead: False (the view re-renders the form with 422)."""
+    from .extensions import db
+
+    try:
+        save()
+    except FieldRefused as e:
+        db.session.rollback()
+        form[e.field].errors = [*form[e.field].errors, e.message]
+        return False
+    db.session.commit()
+    return True
+
+
 class Conflict(RuleViolation):
     """The change collides with the current state (409): applying twice, an illegal transition."""
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import roles_required
-from ..errors import FieldRefused, NotAllowed
+from ..errors import NotAllowed, commit_unless_refused
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..labels import stage_label
@@ -26,13 +26,8 @@ def _add(subject):
     """Validate, add the record, commit; htmx gets block ``casework`` again (the new row and an empty form)."""
     form = ConsultationForm()
     if form.validate_on_submit():
-        try:
-            services.add_consultation(current_user, subject, **_record_values(form))
-        except FieldRefused as e:
-            db.session.rollback()
-            form[e.field].errors.append(e.message)
-        else:
-            db.session.commit()
+        if commit_unless_refused(form, lambda: services.add_consultation(current_user, subject,
+                                                                         **_record_values(form))):
             flash(_("相談記録を追加しました。"), "success")
             return subject_page(subject) if is_htmx() else redirect_to(page_url(subject))
     return subject_page(subject, consultation_form=form, status=422)
@@ -42,13 +37,8 @@ def _change_stage(subject):
     """Validate, change the stage (audited, noted as a consultation record), commit; htmx gets ``casework``."""
     form = StageForm()
     if form.validate_on_submit():
-        try:
-            services.change_stage(current_user, subject, form.stage.data, form.note.data)
-        except FieldRefused as e:
-            db.session.rollback()
-            form[e.field].errors.append(e.message)
-        else:
-            db.session.commit()
+        if commit_unless_refused(form, lambda: services.change_stage(current_user, subject, form.stage.data,
+                                                                     form.note.data)):
             flash(_("ステップアップ段階を「%(stage)s」にしました。", stage=stage_label(subject.stage)),
                   "success")
             return subject_page(subject) if is_htmx() else redirect_to(page_url(subject))
@@ -93,13 +83,8 @@ def consultation_edit(consultation_id: int):
         raise NotAllowed()
     form = ConsultationForm(obj=record)
     if form.validate_on_submit():
-        try:
-            services.edit_consultation(current_user, record, **_record_values(form))
-        except FieldRefused as e:
-            db.session.rollback()
-            form[e.field].errors.append(e.message)
-        else:
-            db.session.commit()
+        if commit_unless_refused(form, lambda: services.edit_consultation(current_user, record,
+                                                                          **_record_values(form))):
             flash(_("相談記録を保存しました。"), "success")
             return redirect_to(page_url(subject) + f"#consultation-{record.id}")
     return render("coordination/consultation_edit.html", block="form", form=form, record=record, subject=subject,

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..access import roles_required
-from ..errors import FieldRefused
+from ..errors import commit_unless_refused
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..labels import GROUP_STATUS_LABELS, group_status_label
@@ -49,13 +49,8 @@ def change_status(group_id: int):
     group = load_group(group_id)
     form = StatusForm()
     if form.validate_on_submit():
-        try:
-            services.change_status(group, form.target.data, current_user._get_current_object(), form.reason.data)
-        except FieldRefused as e:
-            db.session.rollback()
-            form.reason.errors.append(e.message)
-        else:
-            db.session.commit()
+        if commit_unless_refused(form, lambda: services.change_status(
+                group, form.target.data, current_user._get_current_object(), form.reason.data)):
             flash(_("「%(name)s」を「%(status)s」にしました。", name=group.name,
                     status=group_status_label(group.status)), "success")
             return _row(group) if is_htmx() else redirect_to(url_for("groups.queue", status=group.status))

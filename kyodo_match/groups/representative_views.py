@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import roles_required, signed_in
-from ..errors import FieldRefused, RuleViolation
+from ..errors import RuleViolation, commit_unless_refused
 from ..extensions import db, limiter
 from ..htmx import redirect_to, render
 from ..models import Role
@@ -38,13 +38,8 @@ def invite(group_id: int):
     group = editable_group(group_id)
     form = InviteForm()
     if form.validate_on_submit():
-        try:
-            services.invite_representative(group, form.email.data, current_user._get_current_object())
-        except FieldRefused as e:
-            db.session.rollback()
-            form.email.errors.append(e.message)
-        else:
-            db.session.commit()
+        if commit_unless_refused(form, lambda: services.invite_representative(
+                group, form.email.data, current_user._get_current_object())):
             flash(_("%(email)s に招待メールを送りました。", email=form.email.data), "success")
             if request.headers.get("HX-Request") != "true":
                 return redirect_to(url_for("groups.representatives", group_id=group.id))

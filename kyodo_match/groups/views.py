@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import public, roles_required
-from ..errors import FieldRefused, NotAllowed
+from ..errors import NotAllowed, commit_unless_refused
 from ..extensions import db
 from ..htmx import redirect_to, render
 from ..models import CivicGroup, GroupRepresentative, Role
@@ -51,16 +51,7 @@ def _status() -> int:
 
 def _save(form: GroupForm, save):
     """Run ``save()``; a value the rules refuse goes beside its field. True when saved and committed."""
-    if not form.validate_on_submit():
-        return False
-    try:
-        save()
-    except FieldRefused as e:
-        db.session.rollback()
-        form[e.field].errors.append(e.message)
-        return False
-    db.session.commit()
-    return True
+    return form.validate_on_submit() and commit_unless_refused(form, save)
 
 
 @bp.route("/mine")

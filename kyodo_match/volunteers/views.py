@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import public, roles_required
-from ..errors import FieldRefused
+from ..errors import commit_unless_refused
 from ..extensions import db
 from ..htmx import redirect_to, render
 from ..i18n import today_jst
@@ -79,13 +79,7 @@ def edit():
         return _editor(form_for(profile, _me()), profile, block="content")
     form = form_for(profile, _me(), request.form)
     if form.validate():
-        try:
-            services.save_profile(_me(), form.cleaned())
-            db.session.commit()
-        except FieldRefused as e:
-            db.session.rollback()
-            form[e.field].errors = [*form[e.field].errors, e.message]
-        else:
+        if commit_unless_refused(form, lambda: services.save_profile(_me(), form.cleaned())):
             flash(_("ボランティア登録の内容を保存しました。"), "success")
             return redirect_to(url_for("volunteers.me"))
     return _editor(form, profile, status=422)
