@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, flash, g, request, session, url_for
+from flask import Blueprint, current_app, flash, g, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from ..access import signed_in
 from ..auth.passwords import verify_password
-from ..auth.session import start_session
+from ..auth.session import end_session, start_session
 from ..errors import FieldRefused
 from ..extensions import db, limiter
 from ..htmx import redirect_to, render
@@ -103,10 +103,5 @@ def delete():
         else:
             services.delete_account(user)  # RuleViolation (last administrator) → 422 page
             db.session.commit()
-            logout_user()
-            session.clear()
-            flash(_("アカウントを削除しました。ご利用ありがとうございました。"), "success")
-            response = redirect_to(url_for("main.home"))
-            response.headers["Clear-Site-Data"] = '"cache", "storage"'
-            return response
+            return end_session(_("アカウントを削除しました。ご利用ありがとうございました。"))
     return render("account/delete.html", form=form, can_delete=services.can_delete_account(user), status=_status())

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user
+from flask_login import login_user, logout_user
 
 from ..extensions import db, login_manager
-from ..htmx import is_htmx
+from ..htmx import is_htmx, redirect_to
 from ..models import User
 
 
@@ -56,3 +56,14 @@ def start_session(user: User) -> None:
     session.clear()
     login_user(user)
     session.permanent = True
+
+
+def end_session(message: str):
+    """Sign out of this browser (after the caller committed): forget the session, say ``message``, go home, and
+    ask the browser to drop what it cached and stored for the site (Clear-Site-Data)."""
+    logout_user()
+    session.clear()
+    flash(message, "success")
+    response = redirect_to(url_for("main.home"))
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from .. import audit
 from ..access import public, signed_in
@@ -14,7 +14,7 @@ from ..htmx import redirect_to, render
 from ..mail import send_mail
 from . import services
 from .forms import LoginForm, PasswordChangeForm, RegisterForm, ResetForm, ResetRequestForm
-from .session import is_safe_next, start_session
+from .session import end_session, is_safe_next, start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -61,12 +61,7 @@ def logout():
     services.end_all_sessions(user)
     audit.record("logout", actor=user, target=f"user:{user.id}")
     db.session.commit()
-    logout_user()
-    session.clear()
-    flash(_("ログアウトしました。"), "success")
-    response = redirect_to(url_for("main.home"))
-    response.headers["Clear-Site-Data"] = '"cache", "storage"'
-    return response
+    return end_session(_("ログアウトしました。"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
