@@ -238,8 +238,16 @@ class PageChecker:
         return SCREENSHOTS / f"{self.test_name}-{name}-{width}.png"
 
     def __call__(self, page, name: str) -> None:
-        assert page.evaluate("typeof htmx") == "object", f"htmx did not load on {name} ({page.url})"
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        # After an HX-Redirect the URL changes before the new page's scripts have run: wait for them.
+        page.wait_for_load_state("load")
+        try:
+            page.wait_for_function("typeof htmx === 'object'", timeout=5000)
+        except PlaywrightTimeout:
+            pytest.fail(f"htmx did not load on {name} ({page.url})", pytrace=False)
         problems = []
+        before = page.viewport_size or VIEWPORTS["desktop"]
         for width, size in VIEWPORTS.items():
             page.set_viewport_size(size)
             # caret="initial": the default "hide" leaves style="" on every input, which htmx's settle step
@@ -251,7 +259,7 @@ class PageChecker:
             violations = axe_violations(page, self.base_url)
             if violations:
                 problems.append(f"{width} ({size['width']}px) {page.url}:\n{_format_violations(violations)}")
-        page.set_viewport_size(VIEWPORTS["desktop"])
+        page.set_viewport_size(before)  # back to the width the test was using
         assert not problems, f"accessibility problems on {name}:\n" + "\n".join(problems)
 
 
@@ -259,3 +267,52 @@ class PageChecker:
 def check_page(request, live_server) -> PageChecker:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return PageChecker(request.node.originalname, live_server.url)
+
+
+@pytest.fixture
+def live_user(live_server) -> Callable:
+    """live_user(Role.COORDINATOR) → e-mail of a new account in the live server's database (password PASSWORD)."""
+
+    def _make(*roles, **kwargs) -> str:
+        from tests.factories import make_user
+
+        email = kwargs.pop("email", None) or live_server.unique_email(str(roles[0]) if roles else "user")
+        with live_server.app.app_context():
+            make_user(*roles, email=email, **kwargs)
+            db.session.remove()
+        return email
+
+    return _make
+
+
+def sign_in(page, email: str) -> None:
+    """Log in through the real login form and wait until the header offers ログアウト."""
+    from tests.factories import PASSWORD
+
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="ログインする").click()
+    page.get_by_role("button", name="ログアウト").wait_for()
+
+
+def register(page, *, role: str, name: str, email: str) -> None:
+    """Sign up through /register as ``role`` ("volunteer" or "group_rep") and wait for the account page."""
+    from tests.factories import PASSWORD
+
+    page.goto("/register")
+    page.check(f"input[name=role][value={role}]")
+    page.fill("input[name=display_name]", name)
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password_confirm]", PASSWORD)
+    page.check("input[name=consent]")
+    page.get_by_role("button", name="同意して登録する").click()
+    page.wait_for_url("**/account/")
+
+
+def assert_inert(page, where: str) -> None:
+    """No element was built from HTML a user typed: no <img src="x">, no <script> with alert(1)."""
+    assert page.locator("img[src='x']").count() == 0, f"an <img src=x> was built from user input on {where}"
+    assert not page.evaluate("[...document.scripts].some(s => s.textContent.includes('alert(1)'))"), \
+        f"a <script> was built from user input on {where}"
