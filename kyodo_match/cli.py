@@ -81,6 +81,18 @@ def register_cli(app: Flask) -> None:
             db.session.commit()
         click.echo("基本データ: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
 
+    @app.cli.command("remind-renewals")
+    def remind_renewals_command():
+        """E-mail volunteers whose registration ends within 60 days (run daily, e.g. from cron)."""
+        from .i18n import today_jst
+        from .volunteers.renewal import send_renewal_reminders
+
+        # Links in the e-mails point at the public address of the site.
+        with app.test_request_context("/", base_url=app.config["KYODO_BASE_URL"]), write_intent():
+            sent = send_renewal_reminders(today_jst())
+            db.session.commit()
+        click.echo(f"更新のお願いを送りました: {sent} 件")
+
     @app.cli.command("seed-demo")
     def seed_demo_command():
         """Create demo accounts and content (refused in production)."""

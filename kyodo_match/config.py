@@ -112,6 +112,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "KYODO_SMTP_USER": os.environ.get("KYODO_SMTP_USER", ""),
         "KYODO_SMTP_PASSWORD": os.environ.get("KYODO_SMTP_PASSWORD", ""),
         "KYODO_SMTP_STARTTLS": _bool(os.environ.get("KYODO_SMTP_STARTTLS"), True),
+        # The site's public address, for links in e-mails sent from the command line (reminders).
+        "KYODO_BASE_URL": os.environ.get("KYODO_BASE_URL", "http://127.0.0.1:5000"),
         # Reverse proxy hops trusted by ProxyFix (X-Forwarded-For/Proto/Host).
         "KYODO_PROXY_HOPS": int(os.environ.get("KYODO_PROXY_HOPS", "1" if production else "0")),
         "KYODO_PRIVACY_NOTICE_VERSION": "2026-04",

@@ -38,7 +38,7 @@ def make_volunteer_profile(user: User | None = None, *, public: bool = True, ski
     profile = VolunteerProfile(
         user_id=user.id, real_name=extra.pop("real_name", "関 太郎"), real_name_kana="せき たろう",
         contact_email=user.email, phone=phone, public_card=public, free_tags=list(free_tags),
-        expires_on=date.today() + timedelta(days=3 * 365), **extra,
+        expires_on=extra.pop("expires_on", date.today() + timedelta(days=3 * 365)), **extra,
     )
     profile.skills = list(db.session.scalars(select(Skill).where(Skill.name.in_(skills))))
     profile.districts = list(db.session.scalars(select(District).where(District.name.in_(districts))))
