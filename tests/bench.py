@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import event
 
 from kyodo_match import create_app
-from kyodo_match.demo import DEMO_PASSWORD, seed_demo
+from kyodo_match.demo import DEMO_PASSWORD, index_demo, seed_demo
 from kyodo_match.extensions import db
 
 ROUNDS = int(os.environ.get("KYODO_BENCH_ROUNDS", "50"))
@@ -24,7 +24,14 @@ PAGES = [
     ("anonymous", "/"),
     ("anonymous", "/login"),
     ("anonymous", "/register"),
+    ("anonymous", "/volunteers/"),
+    ("anonymous", "/volunteers/?q=草刈り"),
+    ("anonymous", "/groups/"),
+    ("anonymous", "/groups/?q=清掃"),
     ("volunteer@example.jp", "/account/"),
+    ("volunteer@example.jp", "/volunteers/me"),
+    ("coordinator@example.jp", "/coordination/people"),
+    ("coordinator@example.jp", "/coordination/groups"),
     ("admin@example.jp", "/admin/"),
     ("admin@example.jp", "/admin/users"),
     ("admin@example.jp", "/admin/audit"),
@@ -41,6 +48,7 @@ def main() -> None:
         db.create_all()
         seed_demo(app.config["KYODO_PRIVACY_NOTICE_VERSION"])
         db.session.commit()
+        index_demo()
         statements = {"n": 0}
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.__setitem__("n", statements["n"] + 1))
     rows = []
