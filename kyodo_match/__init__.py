@@ -67,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     from .coordination.views import bp as coordination_bp
     from .groups.views import bp as groups_bp
     from .main.views import bp as main_bp
+    from .projects.views import bp as projects_bp
     from .volunteers.views import bp as volunteers_bp
 
     app.register_blueprint(main_bp)
@@ -76,3 +77,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(coordination_bp, url_prefix="/coordination")
     app.register_blueprint(volunteers_bp, url_prefix="/volunteers")
     app.register_blueprint(groups_bp, url_prefix="/groups")
+    app.register_blueprint(projects_bp, url_prefix="/issues")

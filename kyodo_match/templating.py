@@ -21,6 +21,8 @@ NAVIGATION = [
     ("groups.index", _l("活動団体"), None),
     ("groups.mine", _l("わたしの団体"), (Role.GROUP_REP,)),
     ("groups.queue", _l("団体の確認"), (Role.COORDINATOR, Role.ADMIN)),
+    ("projects.index", _l("地域課題・協働事業"), None),
+    ("projects.mine", _l("担当課の事業"), (Role.STAFF,)),
     ("account.show", _l("アカウント"), "signed_in"),
     ("coordination.desk", _l("コーディネーター"), (Role.COORDINATOR, Role.ADMIN)),
     ("admin.index", _l("管理"), (Role.ADMIN,)),

@@ -1,0 +1,249 @@
+"""Collaboration projects (協働事業): drafting and editing, the department workspace, the public list.
+
+Plain functions named for what users do; they change the session and the calling view commits once.
+After publication every edit leaves a ProjectRevision ({field: [before, after]}) so changes stay visible.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .. import search
+from ..errors import FieldRefused, NotAllowed
+from ..extensions import db
+from ..models import (
+    ActivityField,
+    Area,
+    District,
+    Domain,
+    Method,
+    Project,
+    ProjectKind,
+    ProjectRevision,
+    ProjectStatus,
+    ProjectTransition,
+    Role,
+    SelectionMethod,
+)
+from .lifecycle import PUBLIC_STATUSES, STEPS, can_manage, is_overseer
+
+KIND_LABELS = {ProjectKind.ISSUE.value: _l("地域課題（一緒に考える仲間を募集）"),
+               ProjectKind.PROJECT.value: _l("協働事業")}
+DOMAIN_LABELS = {
+    Domain.CITIZEN_LED.value: _l("市民主導（市民が主体で、市が支える）"),
+    Domain.COOPERATION.value: _l("市民と市の協力（対等に一緒に取り組む）"),
+    Domain.GOVERNMENT_LED.value: _l("行政主導（市が主体で、市民が協力する）"),
+}
+METHOD_LABELS = {
+    Method.SUBSIDY.value: _l("補助・助成"),
+    Method.SPONSORSHIP.value: _l("後援"),
+    Method.CO_HOSTING.value: _l("共催"),
+    Method.EXECUTIVE_COMMITTEE.value: _l("実行委員会"),
+    Method.JOINT_PROJECT.value: _l("共同事業"),
+    Method.COMMISSION.value: _l("事業委託"),
+    Method.COOPERATION.value: _l("事業協力"),
+}
+SELECTION_LABELS = {SelectionMethod.OPEN_CALL.value: _l("公募（だれでも応募できる）"),
+                    SelectionMethod.DESIGNATED.value: _l("指名（理由を公開します）")}
+
+TEXT_FIELDS = ("title", "summary", "background", "beneficiaries", "purpose", "outcome_goal", "city_role",
+               "partner_role", "selection_criteria", "designation_reason", "schedule_note", "place", "budget_note")
+CHOICE_FIELDS = ("kind", "domain", "method", "selection_method")
+DATE_FIELDS = ("recruit_from", "recruit_until", "period_start", "period_end")
+NUMBER_FIELDS = ("needed_individuals", "needed_groups")
+OPTIONAL_NUMBER_FIELDS = ("budget_total", "budget_city", "budget_partner")
+FIELD_NAMES = (*TEXT_FIELDS, *CHOICE_FIELDS, *DATE_FIELDS, *NUMBER_FIELDS, *OPTIONAL_NUMBER_FIELDS)
+
+
+# --- who may do what ------------------------------------------------------------------------------------------
+
+def can_create_for(user, department_id: int | None) -> bool:
+    """Department staff for their own department; coordinators and administrators for any."""
+    if not getattr(user, "is_authenticated", False) or department_id is None:
+        return False
+    if is_overseer(user):
+        return True
+    return user.has_role(Role.STAFF) and user.department_id == department_id
+
+
+def can_see(user, project: Project) -> bool:
+    """Published projects are public; a draft only to those who manage it."""
+    return project.status in PUBLIC_STATUSES or can_manage(user, project)
+
+
+# --- drafting and editing -------------------------------------------------------------------------------------
+
+def _plain(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _snapshot(project: Project) -> dict:
+    values = {name: _plain(getattr(project, name)) for name in FIELD_NAMES}
+    values["fields"] = sorted(f.code for f in project.fields)
+    values["districts"] = sorted(d.id for d in project.districts)
+    return values
+
+
+def _rows(model, key, values) -> list:
+    values = list(dict.fromkeys(values or ()))
+    if not values:
+        return []
+    return list(db.session.scalars(select(model).where(key.in_(values))))
+
+
+def _apply(project: Project, data: dict) -> None:
+    title = (data.get("title") or "").strip()
+    if not title:
+        raise FieldRefused("title", str(_l("題名を入力してください。")))
+    for name in TEXT_FIELDS:
+        if name in data:
+            setattr(project, name, (data.get(name) or "").strip())
+    project.title = title
+    if data.get("kind") in KIND_LABELS:
+        project.kind = data["kind"]
+    if data.get("selection_method") in SELECTION_LABELS:
+        project.selection_method = data["selection_method"]
+    project.domain = data.get("domain") if data.get("domain") in DOMAIN_LABELS else None
+    project.method = data.get("method") if data.get("method") in METHOD_LABELS else None
+    for name in DATE_FIELDS:
+        if name in data:
+            setattr(project, name, data.get(name))
+    for name in NUMBER_FIELDS:
+        if name in data:
+            value = data.get(name) or 0
+            if value < 0:
+                raise FieldRefused(name, str(_l("0以上の数字で入力してください。")))
+            setattr(project, name, value)
+    for name in OPTIONAL_NUMBER_FIELDS:
+        if name in data:
+            value = data.get(name)
+            if value is not None and value < 0:
+                raise FieldRefused(name, str(_l("金額は0円以上で入力してください。")))
+            setattr(project, name, value)
+    if "field_codes" in data:
+        project.fields = _rows(ActivityField, ActivityField.code, data.get("field_codes"))
+    if "district_ids" in data:
+        project.districts = _rows(District, District.id, data.get("district_ids"))
+
+
+def create_project(dept_id: int, actor, data: dict) -> Project:
+    """A new draft (検討中) for department ``dept_id``. Drafts never need the publication rules.
+
+    Raises NotAllowed for staff of another department, FieldRefused for a value the form must fix.
+    """
+    if not can_create_for(actor, dept_id):
+        raise NotAllowed()
+    project = Project(department_id=dept_id, created_by_id=actor.id, contact_user_id=actor.id,
+                      status=ProjectStatus.DRAFT.value, title="")
+    _apply(project, data)
+    db.session.add(project)
+    db.session.flush()
+    return project
+
+
+def update_project(project: Project, actor, data: dict) -> ProjectRevision | None:
+    """Save the edit; after publication the changed fields are recorded as a revision and re-indexed.
+
+    Returns the revision (None for a draft, or when nothing changed). Raises NotAllowed like :func:`create_project`.
+    """
+    if not can_manage(actor, project):
+        raise NotAllowed()
+    before = _snapshot(project)
+    _apply(project, data)
+    if project.status not in PUBLIC_STATUSES:
+        return None
+    after = _snapshot(project)
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if not changes:
+        return None
+    revision = ProjectRevision(project=project, actor_id=actor.id, changes=changes)
+    db.session.add(revision)
+    search.enqueue("project", project.id)
+    return revision
+
+
+def form_data(project: Project) -> dict:
+    data = {name: getattr(project, name) for name in FIELD_NAMES}
+    data["field_codes"] = [f.code for f in project.fields]
+    data["district_ids"] = [d.id for d in project.districts]
+    return data
+
+
+@dataclass
+class Choices:
+    fields: list[ActivityField]
+    areas: list[Area]
+
+
+def choices() -> Choices:
+    fields = db.session.scalars(select(ActivityField).order_by(ActivityField.code)).all()
+    areas = db.session.scalars(select(Area).order_by(Area.position).options(
+        selectinload(Area.districts.and_(District.active.is_(True))))).all()
+    return Choices(list(fields), list(areas))
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+
+def load_project(project_id: int, *, history: bool = False) -> Project | None:
+    options = [selectinload(Project.fields), selectinload(Project.districts), selectinload(Project.department)]
+    if history:
+        options += [selectinload(Project.transitions).selectinload(ProjectTransition.actor),
+                    selectinload(Project.revisions).selectinload(ProjectRevision.actor)]
+    return db.session.scalar(select(Project).where(Project.id == project_id).options(*options))
+
+
+@dataclass
+class Workspace:
+    """担当課の事業: projects grouped by status, in lifecycle order, with counts."""
+
+    groups: list[tuple[str, list[Project]]]
+    counts: Counter
+    total: int
+
+
+def workspace(user) -> Workspace:
+    query = select(Project).options(selectinload(Project.department)).order_by(Project.updated_at.desc(),
+                                                                                 Project.id.desc())
+    if not is_overseer(user):
+        query = query.where(Project.department_id == (user.department_id or -1))
+    projects = db.session.scalars(query).all()
+    order = [s.value for s in STEPS] + [ProjectStatus.CANCELLED.value]
+    by_status: dict[str, list[Project]] = {s: [] for s in order}
+    for p in projects:
+        by_status.setdefault(p.status, []).append(p)
+    groups = [(s, ps) for s, ps in by_status.items() if ps]
+    return Workspace(groups, Counter({s: len(ps) for s, ps in groups}), len(projects))
+
+
+@dataclass
+class ListPage:
+    projects: list[Project]
+    total: int
+    page: int
+    pages: int
+
+
+def public_list(q: str, page: int, per_page: int = 20) -> ListPage:
+    """Published projects, newest first; ``q`` goes through the search index, then the database filters again
+    (only published rows) keeping the newest-first order."""
+    base = select(Project).where(Project.status.in_(PUBLIC_STATUSES))
+    if q:
+        ids = search.search("project", q, page=1, per_page=1000).ids
+        base = base.where(Project.id.in_(ids or [-1]))
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(page, pages)
+    rows = db.session.scalars(
+        base.options(selectinload(Project.department), selectinload(Project.fields),
+                     selectinload(Project.districts))
+        .order_by(Project.published_at.desc().nulls_last(), Project.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return ListPage(list(rows), total, page, pages)

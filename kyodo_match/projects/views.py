@@ -1,0 +1,146 @@
+"""地域課題・協働事業: the public list and page, the department workspace, the record form and lifecycle steps."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from ..access import public, roles_required
+from ..errors import Conflict, NotAllowed, RuleViolation, commit_unless_refused
+from ..extensions import db
+from ..htmx import redirect_to, render
+from ..i18n import today_jst
+from ..models import Department, Project, Role
+from ..pagination import page_arg
+from . import lifecycle, services
+from .forms import ProjectForm, TransitionForm
+
+bp = Blueprint("projects", __name__)
+
+MANAGERS = (Role.STAFF, Role.COORDINATOR, Role.ADMIN)
+
+
+def _status() -> int:
+    return 422 if request.method == "POST" else 200
+
+
+def _manageable(project_id: int) -> Project:
+    """The project, if the current user manages it: 404 when missing, 403 for another department."""
+    project = services.load_project(project_id)
+    if project is None:
+        abort(404)
+    if not lifecycle.can_manage(current_user, project):
+        raise NotAllowed()
+    return project
+
+
+def _detail(project: Project, status: int = 200, block: str = "content", **extra):
+    manager = lifecycle.can_manage(current_user, project)
+    return render("projects/show.html", block=block, status=status, project=project, can_manage=manager,
+                  moves=lifecycle.available_transitions(project, current_user),
+                  field_labels=_field_labels() if manager else {}, **extra)
+
+
+def _field_labels() -> dict[str, str]:
+    form = ProjectForm(meta={"csrf": False}, formdata=None)
+    labels = {name: str(f.label.text) for name, f in form._fields.items()}
+    labels.update(fields=labels.pop("field_codes"), districts=labels.pop("district_ids"))
+    return labels
+
+
+@bp.route("/")
+@public
+def index():
+    """地域課題・協働事業の一覧: published projects, newest first; htmx swaps #issue-results."""
+    q = request.args.get("q", "")[:100].strip()
+    result = services.public_list(q, page_arg())
+    return render("projects/index.html", block="results", q=q, result=result)
+
+
+@bp.route("/mine")
+@roles_required(*MANAGERS)
+def mine():
+    """担当課の事業: the department's projects by status (coordinators and administrators see all)."""
+    return render("projects/mine.html", ws=services.workspace(current_user),
+                  all_departments=lifecycle.is_overseer(current_user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def new():
+    """A new draft (検討中): saving never requires the publication rules."""
+    form = ProjectForm()
+    choices = form.set_choices(services.choices())
+    if lifecycle.is_overseer(current_user):
+        departments = db.session.scalars(select(Department).order_by(Department.id)).all()
+        form.department_id.choices = [SelectChoice(d.id, d.name) for d in departments]
+    else:
+        del form.department_id
+    project = None
+
+    def save():
+        nonlocal project
+        dept_id = form.department_id.data if "department_id" in form else current_user.department_id
+        project = services.create_project(dept_id, current_user._get_current_object(), form.values())
+
+    if form.validate_on_submit() and commit_unless_refused(form, save):
+        flash(_("下書きを保存しました。公開するには、ページ下の「公開して募集を始める」を押してください。"), "success")
+        return redirect_to(url_for("projects.show", project_id=project.id))
+    return render("projects/form.html", block="form", form=form, project=None, choices=choices, status=_status())
+
+
+@bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def edit(project_id: int):
+    """Edit the record; after publication the changes are kept as a revision."""
+    project = _manageable(project_id)
+    form = ProjectForm(data=services.form_data(project))
+    del form.department_id
+    choices = form.set_choices(services.choices())
+    if form.validate_on_submit() and commit_unless_refused(
+            form, lambda: services.update_project(project, current_user._get_current_object(), form.values())):
+        flash(_("保存しました。"), "success")
+        return redirect_to(url_for("projects.show", project_id=project.id))
+    return render("projects/form.html", block="form", form=form, project=project, choices=choices,
+                  status=_status())
+
+
+@bp.route("/<int:project_id>/transition", methods=["POST"])
+@roles_required(*MANAGERS)
+def transition(project_id: int):
+    """Move the project one step along its lifecycle; refused rules are listed (422), illegal moves 409."""
+    project = _manageable(project_id)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        raise Conflict(_("操作を選んでください。"))
+    try:
+        lifecycle.transition(project, form.target.data, current_user._get_current_object(),
+                             comment=form.comment.data or "", today=today_jst())
+    except Conflict:
+        db.session.rollback()
+        raise
+    except RuleViolation as e:
+        db.session.rollback()
+        project = services.load_project(project_id, history=True)
+        return _detail(project, status=422, block="actions", refusal=e.message, problems=e.problems)
+    db.session.commit()
+    flash(_("「%(status)s」にしました。", status=lifecycle.STATUS_LABELS[project.status]), "success")
+    return redirect_to(url_for("projects.show", project_id=project.id))
+
+
+@bp.route("/<int:project_id>")
+@public
+def show(project_id: int):
+    """The project's page: public once published; a draft only to those who manage it."""
+    project = services.load_project(project_id, history=True)
+    if project is None or not services.can_see(current_user, project):
+        abort(404)
+    return _detail(project)
+
+
+@bp.context_processor
+def _project_labels() -> dict:
+    return {"status_labels": lifecycle.STATUS_LABELS, "project_labels": services}
