@@ -145,3 +145,17 @@ def test_enqueue_marks_the_request_for_an_update(app):
         search.enqueue("volunteer", profile.user_id)
         assert g.search_dirty
         db.session.rollback()
+
+
+def test_directory_counts_stay_exact_when_the_index_lags_behind(app):
+    from kyodo_match.groups.directory import DirectoryFilters, directory
+
+    shown = make_group("清流を守る会 上流", skills=["河川清掃"])
+    lagging = make_group("清流を守る会 下流", skills=["河川清掃"])
+    search.rebuild()
+    lagging.status = "paused"  # changed without an index update: the index still lists it
+    db.session.commit()
+    assert search.search("group", "清流").total == 2
+    page = directory(DirectoryFilters(q="清流"), page=1)
+    assert [g.id for g in page.groups] == [shown.id]
+    assert page.total == 1

@@ -68,11 +68,16 @@ def directory(filters: DirectoryFilters, page: int = 1) -> DirectoryPage:
                                  .order_by(CivicGroup.name_kana, CivicGroup.name, CivicGroup.id),
                                  page=page, per_page=PER_PAGE, error_out=False)
         return DirectoryPage(list(pagination.items), pagination.total or 0, page, pagination.pages or 1)
-    found = search.search("group", filters.q, districts=filters.district_ids, fields=filters.field_codes,
-                          group_type=filters.group_type or None, page=page, per_page=PER_PAGE)
+    found = search.candidate_ids("group", filters.q, districts=filters.district_ids, fields=filters.field_codes,
+                                 group_type=filters.group_type or None)
+    # The index may lag behind a status change: keep only groups still verified, then cut the page.
+    shown = set(db.session.scalars(select(CivicGroup.id).where(verified, CivicGroup.id.in_(found)))) if found else set()
+    ids = [i for i in found if i in shown]
+    pages = max(1, -(-len(ids) // PER_PAGE))
+    page_ids = ids[(page - 1) * PER_PAGE:page * PER_PAGE]
     rows = {g.id: g for g in db.session.scalars(_with_cards(select(CivicGroup).where(
-        verified, CivicGroup.id.in_(found.ids))))} if found.ids else {}
-    return DirectoryPage([rows[i] for i in found.ids if i in rows], found.total, page, found.pages)
+        CivicGroup.id.in_(page_ids))))} if page_ids else {}
+    return DirectoryPage([rows[i] for i in page_ids if i in rows], len(ids), page, pages)
 
 
 @dataclass

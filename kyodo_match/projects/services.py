@@ -236,7 +236,7 @@ def public_list(q: str, page: int, per_page: int = 20) -> ListPage:
     (only published rows) keeping the newest-first order."""
     base = select(Project).where(Project.status.in_(PUBLIC_STATUSES))
     if q:
-        ids = search.search("project", q, page=1, per_page=1000).ids
+        ids = search.candidate_ids("project", q)
         base = base.where(Project.id.in_(ids or [-1]))
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
     pages = max(1, -(-total // per_page))

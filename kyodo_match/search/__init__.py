@@ -226,6 +226,21 @@ def search(kind: str, text: str = "", *, districts: Iterable[int] = (), fields: 
     return Page(ids=ids, total=total, page=page, per_page=per_page)
 
 
+MAX_CANDIDATES = 1000  # a city's talent bank, directory and project list stay well below this
+
+
+def candidate_ids(kind: str, text: str = "", *, districts: Iterable[int] = (), fields: Iterable[int] = (),
+                  group_type: str | None = None) -> list[int]:
+    """Every matching id of ``kind``, best first (at most MAX_CANDIDATES), for the caller to filter again.
+
+    The index cannot know everything the database does (a registration expiring today, a change not yet
+    applied), so lists take candidates here, keep those the database still shows, and page what remains:
+    counts and pages then stay exact.
+    """
+    return search(kind, text, districts=districts, fields=fields, group_type=group_type,
+                  page=1, per_page=MAX_CANDIDATES).ids
+
+
 def check(sample: int = 20) -> dict:
     """Compare the index with the database: counts per kind, and a sample of documents present in both."""
     drain()

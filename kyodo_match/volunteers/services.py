@@ -41,7 +41,6 @@ FREE_TAG_MAX_CHARS = 20
 MAX_QUALIFICATIONS = 10
 SUGGEST_LIMIT = 10
 SUGGEST_MAX_CHARS = 40
-MAX_SEARCH_RESULTS = 1000  # candidates taken from the index for one search (a city's talent bank is smaller)
 COORDINATING_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
 _PROFILE_OPTIONS = (
@@ -315,19 +314,18 @@ def talent_bank(q: str = "", districts=(), fields=(), page: int = 1, per_page: i
                 today: date | None = None) -> tuple[list[dict], int, int]:
     """Public cards for one page, and (page count, total).
 
-    With a query or a facet the index chooses and orders the candidates (at most MAX_SEARCH_RESULTS); the
+    With a query or a facet the index chooses and orders the candidates (search.candidate_ids); the
     database then checks again which may be shown (public, active, not expired: the index cannot know that a
     registration expired today), and the page is cut from what remains, so counts and pages are exact.
     Without a query or facet, the most recently updated cards come first.
     """
     today = today or today_jst()
     if q.strip() or districts or fields:
-        found = search.search("volunteer", q, districts=districts, fields=fields, page=1,
-                              per_page=MAX_SEARCH_RESULTS)
+        found = search.candidate_ids("volunteer", q, districts=districts, fields=fields)
         listed = set(db.session.scalars(
             _listed_query(today).with_only_columns(VolunteerProfile.user_id)
-            .where(VolunteerProfile.user_id.in_(found.ids))))
-        ids = [i for i in found.ids if i in listed]
+            .where(VolunteerProfile.user_id.in_(found))))
+        ids = [i for i in found if i in listed]
         page_ids = ids[(page - 1) * per_page:page * per_page]
         rows = db.session.scalars(_listed_query(today).where(VolunteerProfile.user_id.in_(page_ids))).unique()
         by_id = {p.user_id: p for p in rows}
