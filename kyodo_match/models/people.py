@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, link_table, utcnow
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAYPARTS = ("am", "pm", "ev")  # 午前・午後・夜間
@@ -44,36 +44,13 @@ class Stage(enum.StrEnum):
     COLLABORATION = "collaboration"
 
 
-volunteer_district = Table(
-    "volunteer_district", db.metadata,
-    Column("user_id", ForeignKey("volunteer_profile.user_id", ondelete="CASCADE"), primary_key=True),
-    Column("district_id", ForeignKey("district.id", ondelete="RESTRICT"), primary_key=True, index=True),
-)
-volunteer_skill = Table(
-    "volunteer_skill", db.metadata,
-    Column("user_id", ForeignKey("volunteer_profile.user_id", ondelete="CASCADE"), primary_key=True),
-    Column("skill_id", ForeignKey("skill.id", ondelete="RESTRICT"), primary_key=True, index=True),
-)
-volunteer_field = Table(
-    "volunteer_field", db.metadata,
-    Column("user_id", ForeignKey("volunteer_profile.user_id", ondelete="CASCADE"), primary_key=True),
-    Column("field_code", ForeignKey("activity_field.code", ondelete="RESTRICT"), primary_key=True, index=True),
-)
-group_district = Table(
-    "group_district", db.metadata,
-    Column("group_id", ForeignKey("civic_group.id", ondelete="CASCADE"), primary_key=True),
-    Column("district_id", ForeignKey("district.id", ondelete="RESTRICT"), primary_key=True, index=True),
-)
-group_skill = Table(
-    "group_skill", db.metadata,
-    Column("group_id", ForeignKey("civic_group.id", ondelete="CASCADE"), primary_key=True),
-    Column("skill_id", ForeignKey("skill.id", ondelete="RESTRICT"), primary_key=True, index=True),
-)
-group_field = Table(
-    "group_field", db.metadata,
-    Column("group_id", ForeignKey("civic_group.id", ondelete="CASCADE"), primary_key=True),
-    Column("field_code", ForeignKey("activity_field.code", ondelete="RESTRICT"), primary_key=True, index=True),
-)
+VOLUNTEER = ("user_id", "volunteer_profile.user_id")
+volunteer_district = link_table("volunteer_district", VOLUNTEER, ("district_id", "district.id"))
+volunteer_skill = link_table("volunteer_skill", VOLUNTEER, ("skill_id", "skill.id"))
+volunteer_field = link_table("volunteer_field", VOLUNTEER, ("field_code", "activity_field.code"))
+group_district = link_table("group_district", ("group_id", "civic_group.id"), ("district_id", "district.id"))
+group_skill = link_table("group_skill", ("group_id", "civic_group.id"), ("skill_id", "skill.id"))
+group_field = link_table("group_field", ("group_id", "civic_group.id"), ("field_code", "activity_field.code"))
 
 
 class VolunteerProfile(db.Model):

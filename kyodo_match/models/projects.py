@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, link_table, utcnow
 
 
 class ProjectKind(enum.StrEnum):
@@ -55,26 +55,10 @@ class SelectionMethod(enum.StrEnum):
     DESIGNATED = "designated"  # 指名（理由を公開）
 
 
-project_field = Table(
-    "project_field", db.metadata,
-    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
-    Column("field_code", ForeignKey("activity_field.code", ondelete="RESTRICT"), primary_key=True, index=True),
-)
-project_district = Table(
-    "project_district", db.metadata,
-    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
-    Column("district_id", ForeignKey("district.id", ondelete="RESTRICT"), primary_key=True, index=True),
-)
-project_skill = Table(
-    "project_skill", db.metadata,
-    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
-    Column("skill_id", ForeignKey("skill.id", ondelete="RESTRICT"), primary_key=True, index=True),
-)
-proposal_district = Table(
-    "proposal_district", db.metadata,
-    Column("proposal_id", ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True),
-    Column("district_id", ForeignKey("district.id", ondelete="RESTRICT"), primary_key=True, index=True),
-)
+project_field = link_table("project_field", ("project_id", "project.id"), ("field_code", "activity_field.code"))
+project_district = link_table("project_district", ("project_id", "project.id"), ("district_id", "district.id"))
+project_skill = link_table("project_skill", ("project_id", "project.id"), ("skill_id", "skill.id"))
+proposal_district = link_table("proposal_district", ("proposal_id", "proposal.id"), ("district_id", "district.id"))
 
 
 class Project(db.Model):

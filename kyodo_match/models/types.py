@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import Column, DateTime, ForeignKey, Table
 from sqlalchemy.types import TypeDecorator
 
 
@@ -31,3 +31,15 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def link_table(name: str, owner: tuple[str, str], target: tuple[str, str]) -> Table:
+    """A many-to-many table: ``owner`` (column, "table.column") is deleted with its rows; ``target`` (reference
+    data such as districts, skills or fields) cannot be deleted while linked, and is indexed for facet filters."""
+    from ..extensions import db
+
+    return Table(
+        name, db.metadata,
+        Column(owner[0], ForeignKey(owner[1], ondelete="CASCADE"), primary_key=True),
+        Column(target[0], ForeignKey(target[1], ondelete="RESTRICT"), primary_key=True, index=True),
+    )
