@@ -23,6 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .. import audit
 from ..auth.passwords import MAX_LENGTH
 from ..auth.services import normalise_email
+from ..formfields import id_or_none, strip
 from ..labels import ROLE_LABELS
 from .services import OUTCOME_LABELS
 
@@ -31,16 +32,6 @@ CHOOSE = _l("選んでください")
 BAD_CHOICE = _l("一覧から選んでください。")
 
 
-def _id_or_none(value):
-    """Select values: an integer id, or None for the empty choice (and for anything that is not a number)."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class CheckboxListField(SelectMultipleField):
@@ -53,11 +44,11 @@ def _role_choices() -> list[SelectChoice]:
 
 
 class UserEditForm(FlaskForm):
-    display_name = StringField(_l("表示名"), filters=[_strip], validators=[
+    display_name = StringField(_l("表示名"), filters=[strip], validators=[
         DataRequired(_l("表示名を入力してください。")), Length(max=60, message=_l("60文字以内で入力してください。"))])
     roles = CheckboxListField(_l("役割"), invalid_choice_message=BAD_CHOICE,
                               validators=[DataRequired(_l("役割を1つ以上選んでください。"))])
-    department_id = SelectField(_l("所属の課"), coerce=_id_or_none, invalid_choice_message=BAD_CHOICE,
+    department_id = SelectField(_l("所属の課"), coerce=id_or_none, invalid_choice_message=BAD_CHOICE,
                                 description=_l("市職員の場合は必ず選んでください。"))
 
     def __init__(self, *args, departments=(), **kwargs):
@@ -94,7 +85,7 @@ class UserFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("名前・メールアドレスで探す"), filters=[_strip], validators=[Length(max=100)])
+    q = StringField(_l("名前・メールアドレスで探す"), filters=[strip], validators=[Length(max=100)])
     role = SelectField(_l("役割"), default="", invalid_choice_message=BAD_CHOICE)
     status = SelectField(_l("状態"), default="", invalid_choice_message=BAD_CHOICE, choices=[
         SelectChoice("", _l("すべて")), SelectChoice("active", _l("利用中")), SelectChoice("inactive", _l("停止中"))])
@@ -111,7 +102,7 @@ class AuditFilterForm(FlaskForm):
     action = SelectField(_l("操作"), default="",
                          invalid_choice_message=_l("一覧にない操作です。一覧から選んでください。"))
     outcome = SelectField(_l("結果"), default="", invalid_choice_message=BAD_CHOICE)
-    actor = StringField(_l("操作した人のメールアドレス"), filters=[_strip], validators=[
+    actor = StringField(_l("操作した人のメールアドレス"), filters=[strip], validators=[
         Length(max=254, message=_l("254文字以内で入力してください。"))])
     date_from = DateField(_l("この日から"), validators=[Optional()],
                           invalid_value_message=_l("日付は 2026-04-01 の形で入力してください。"))
@@ -133,13 +124,13 @@ class AuditFilterForm(FlaskForm):
 # --- Reference data ---------------------------------------------------------------------------------------------
 
 def _name(max_len: int, label) -> StringField:
-    return StringField(label, filters=[_strip], validators=[
+    return StringField(label, filters=[strip], validators=[
         DataRequired(NAME_REQUIRED), Length(max=max_len, message=_l("%(max)d文字以内で入力してください。"))])
 
 
 class DistrictForm(FlaskForm):
     name = _name(40, _l("地域委員会の名前"))
-    area_id = SelectField(_l("地域"), coerce=_id_or_none, invalid_choice_message=BAD_CHOICE,
+    area_id = SelectField(_l("地域"), coerce=id_or_none, invalid_choice_message=BAD_CHOICE,
                           validators=[DataRequired(_l("地域を選んでください。"))])
     active = BooleanField(_l("利用中（選べる一覧に表示する）"), default=True)
 
@@ -155,7 +146,7 @@ class DistrictImportForm(FlaskForm):
 
 class DepartmentForm(FlaskForm):
     name = _name(60, _l("課の名前"))
-    division = StringField(_l("部の名前"), filters=[_strip], validators=[
+    division = StringField(_l("部の名前"), filters=[strip], validators=[
         Length(max=60, message=_l("%(max)d文字以内で入力してください。"))])
     staff_count = IntegerField(
         _l("職員数"), description=_l("1課1ボランティアの参加率を計算するときに使います。"),
@@ -175,7 +166,7 @@ class SkillCategoryForm(FlaskForm):
 
 class SkillForm(FlaskForm):
     name = _name(60, _l("スキルの名前"))
-    category_id = SelectField(_l("分類"), coerce=_id_or_none, invalid_choice_message=BAD_CHOICE,
+    category_id = SelectField(_l("分類"), coerce=id_or_none, invalid_choice_message=BAD_CHOICE,
                               validators=[DataRequired(_l("分類を選んでください。"))])
     active = BooleanField(_l("利用中（選べる一覧に表示する）"), default=True)
 

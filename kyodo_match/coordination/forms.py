@@ -8,6 +8,7 @@ from wtforms import DateField, RadioField, SelectField, StringField, TextAreaFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ..formfields import id_or_none, strip
 from ..i18n import today_jst
 from ..labels import GROUP_STATUS_LABELS, GROUP_TYPE_LABELS, STAGE_LABELS
 from .services import EXPIRY_LABELS, GroupFilters, PeopleFilters
@@ -16,15 +17,6 @@ ALL = _l("すべて")
 BAD_CHOICE = _l("一覧から選んでください。")
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _id_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _choices(labels: dict) -> list[SelectChoice]:
@@ -37,10 +29,10 @@ class _Filters(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("名前・ふりがなで探す"), filters=[_strip], validators=[
+    q = StringField(_l("名前・ふりがなで探す"), filters=[strip], validators=[
         Optional(), Length(max=100, message=_l("100文字以内で入力してください。"))])
-    district = SelectField(_l("地域"), coerce=_id_or_none, invalid_choice_message=BAD_CHOICE)
-    field = SelectField(_l("活動分野"), coerce=_id_or_none, invalid_choice_message=BAD_CHOICE)
+    district = SelectField(_l("地域"), coerce=id_or_none, invalid_choice_message=BAD_CHOICE)
+    field = SelectField(_l("活動分野"), coerce=id_or_none, invalid_choice_message=BAD_CHOICE)
     stage = SelectField(_l("ステップアップ段階"), default="", invalid_choice_message=BAD_CHOICE,
                         choices=_choices(STAGE_LABELS))
 
@@ -64,7 +56,7 @@ class PeopleFilterForm(_Filters):
 
 
 class GroupFilterForm(_Filters):
-    q = StringField(_l("団体名・ふりがな・代表者名で探す"), filters=[_strip], validators=[
+    q = StringField(_l("団体名・ふりがな・代表者名で探す"), filters=[strip], validators=[
         Optional(), Length(max=100, message=_l("100文字以内で入力してください。"))])
     status = SelectField(_l("状態"), default="", invalid_choice_message=BAD_CHOICE,
                          choices=_choices(GROUP_STATUS_LABELS))
@@ -81,12 +73,12 @@ class ConsultationForm(FlaskForm):
     """相談記録: when, about what, what was said, what happens next."""
 
     held_on = DateField(_l("相談日"), default=today_jst, validators=[InputRequired(_l("相談日を入力してください。"))])
-    topic = StringField(_l("相談の内容（件名）"), filters=[_strip], description=_l("例: 子ども食堂の立ち上げについて"),
+    topic = StringField(_l("相談の内容（件名）"), filters=[strip], description=_l("例: 子ども食堂の立ち上げについて"),
                         validators=[InputRequired(_l("相談の内容を入力してください。")),
                                     Length(max=120, message=_l("120文字以内で入力してください。"))])
-    notes = TextAreaField(_l("記録"), filters=[_strip], validators=[
+    notes = TextAreaField(_l("記録"), filters=[strip], validators=[
         Length(max=4000, message=_l("4000文字以内で入力してください。"))])
-    next_step = StringField(_l("次の対応"), filters=[_strip], description=_l("例: 助成金の説明会（来月）を案内する"),
+    next_step = StringField(_l("次の対応"), filters=[strip], description=_l("例: 助成金の説明会（来月）を案内する"),
                             validators=[Length(max=300, message=_l("300文字以内で入力してください。"))])
 
     def validate_held_on(self, field):
@@ -104,6 +96,6 @@ class StageForm(FlaskForm):
     stage = RadioField(_l("ステップアップ段階"), invalid_choice_message=BAD_CHOICE,
                        choices=[SelectChoice(value, label) for value, label in STAGE_LABELS.items()],
                        validators=[InputRequired(_l("段階を選んでください。"))])
-    note = TextAreaField(_l("メモ"), filters=[_strip],
+    note = TextAreaField(_l("メモ"), filters=[strip],
                          description=_l("変更のきっかけや理由。段階を戻すときは必ず書いてください。相談記録に残ります。"),
                          validators=[Length(max=1000, message=_l("1000文字以内で入力してください。"))])

@@ -6,10 +6,11 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import EmailField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ..formfields import Checkboxes, Number, strip
 from ..labels import GROUP_TYPE_LABELS
 from ..models import SLOTS, GroupStatus
 from ..validation import (
@@ -27,46 +28,12 @@ from .services import CORPORATE_TYPES
 FIRST_YEAR = 1868
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _max(n: int) -> Length:
     return Length(max=n, message=_l("%(max)d文字以内で入力してください。"))
 
 
-class Checkboxes(SelectMultipleField):
-    """A set of checkboxes (rendered by the template); odd values are refused in Japanese."""
-
-    def process_formdata(self, valuelist):
-        try:
-            self.data = [self.coerce(v) for v in valuelist[:200]]
-        except (ValueError, TypeError):
-            self.data = []
-            raise ValueError(_l("選択肢にない値が送られました。画面を読み込み直してください。")) from None
-
-    def pre_validate(self, form):
-        allowed = {c.value if isinstance(c, SelectChoice) else c[0] for c in self.choices or []}
-        if any(v not in allowed for v in self.data or []):
-            raise ValidationError(_l("選択肢にない値が送られました。画面を読み込み直してください。"))
-
-
-class Number(IntegerField):
-    """A whole number; full-width digits are accepted (NFKC)."""
-
-    def process_formdata(self, valuelist):
-        raw = nfkc(valuelist[0]) if valuelist else ""
-        if not raw:
-            self.data = None
-            return
-        if not raw.isdigit() or len(raw) > 9:
-            self.data = None
-            raise ValueError(_l("半角または全角の数字で入力してください。"))
-        self.data = int(raw)
-
-
 class GroupForm(FlaskForm):
-    name = StringField(_l("団体名"), filters=[_strip], validators=[
+    name = StringField(_l("団体名"), filters=[strip], validators=[
         DataRequired(_l("団体名を入力してください。")), _max(100)])
     name_kana = StringField(_l("団体名のふりがな"), description=_l("ひらがなかカタカナで入力してください。"),
                             validators=[Cleaned(clean_kana), _max(100)])
@@ -77,7 +44,7 @@ class GroupForm(FlaskForm):
     corporate_number = StringField(
         _l("法人番号（13桁）"),
         description=_l("NPO法人と企業は必須です。全角の数字やハイフンで入力してもかまいません。"))
-    representative_name = StringField(_l("代表者名"), filters=[_strip], validators=[_max(60)])
+    representative_name = StringField(_l("代表者名"), filters=[strip], validators=[_max(60)])
     members_count = Number(_l("会員数"), validators=[
         Optional(), NumberRange(min=1, max=1_000_000, message=_l("会員数は1以上の数字で入力してください。"))])
     founded_year = Number(_l("設立年（西暦）"), description=_l("例: 2010"), validators=[Optional()])
@@ -85,24 +52,24 @@ class GroupForm(FlaskForm):
     district_ids = Checkboxes(_l("活動している地域"), coerce=int)
     skill_ids = Checkboxes(_l("提供できること（技能）"), coerce=int)
     equipment = TextAreaField(_l("貸し出せる物品"), description=_l("例: テント2張、草刈機3台、長机10台"),
-                              filters=[_strip], validators=[_max(2000)])
+                              filters=[strip], validators=[_max(2000)])
     facilities = TextAreaField(_l("利用してもらえる施設"), description=_l("例: 公民館の会議室（30人）"),
-                               filters=[_strip], validators=[_max(2000)])
+                               filters=[strip], validators=[_max(2000)])
     availability = Checkboxes(_l("活動できる曜日・時間帯"), choices=[SelectChoice(s, s) for s in SLOTS])
-    availability_note = StringField(_l("活動日時の補足"), filters=[_strip], validators=[_max(200)])
-    description = TextAreaField(_l("団体の紹介"), filters=[_strip], validators=[_max(4000)])
+    availability_note = StringField(_l("活動日時の補足"), filters=[strip], validators=[_max(200)])
+    description = TextAreaField(_l("団体の紹介"), filters=[strip], validators=[_max(4000)])
     website = StringField(_l("ウェブサイト"), description=_l("http:// か https:// で始まるアドレス"),
                           validators=[Cleaned(clean_url), _max(300)])
     public_contact = StringField(
         _l("公開する連絡先（任意）"),
         description=_l("団体の一覧に表示されます。公開してよい連絡先だけを入力してください。"),
-        filters=[_strip], validators=[_max(200)])
+        filters=[strip], validators=[_max(200)])
     contact_email = EmailField(_l("連絡用メールアドレス（非公開）"), validators=[Cleaned(clean_email), _max(254)])
     contact_phone = StringField(_l("連絡用電話番号（非公開）"), description=_l("例: 0575-22-3131"),
                                 validators=[Cleaned(clean_phone)])
     postal_code = StringField(_l("郵便番号（非公開）"), description=_l("例: 501-3894"),
                               validators=[Cleaned(clean_postal_code)])
-    address = StringField(_l("所在地（非公開）"), filters=[_strip], validators=[_max(200)])
+    address = StringField(_l("所在地（非公開）"), filters=[strip], validators=[_max(200)])
 
     def validate_corporate_number(self, field):
         if self.group_type.data not in CORPORATE_TYPES:
@@ -143,4 +110,4 @@ class InviteForm(FlaskForm):
 class StatusForm(FlaskForm):
     target = RadioField(choices=[SelectChoice(s.value, s.value) for s in GroupStatus],
                         validators=[DataRequired(_l("操作を選んでください。"))])
-    reason = StringField(_l("理由（休止・停止のときは必須）"), filters=[_strip], validators=[_max(300)])
+    reason = StringField(_l("理由（休止・停止のときは必須）"), filters=[strip], validators=[_max(300)])

@@ -10,15 +10,12 @@ from wtforms import DateField, RadioField, SelectField, StringField, TextAreaFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..groups.forms import Checkboxes, Number
+from ..formfields import Checkboxes, Number, strip
 from ..validation import nfkc
 from .services import DOMAIN_LABELS, KIND_LABELS, METHOD_LABELS, SELECTION_LABELS
 
 MAX_YEN = 999_999_999
 
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _max(n: int) -> Length:
@@ -26,7 +23,7 @@ def _max(n: int) -> Length:
 
 
 def _text(label, n=4000, description=None):
-    return TextAreaField(label, description=description, filters=[_strip], validators=[_max(n)])
+    return TextAreaField(label, description=description, filters=[strip], validators=[_max(n)])
 
 
 def _yen(label):
@@ -58,7 +55,7 @@ class ProjectForm(FlaskForm):
     department_id = SelectField(_l("担当課"), coerce=int, choices=[])
     kind = RadioField(_l("種類"), choices=_select(KIND_LABELS), default="project",
                       validators=[DataRequired(_l("種類を選んでください。"))])
-    title = StringField(_l("題名"), filters=[_strip], validators=[
+    title = StringField(_l("題名"), filters=[strip], validators=[
         DataRequired(_l("題名を入力してください。")), _max(120)])
     summary = _text(_l("ひとことで言うと（一覧に表示されます）"), 400)
     background = _text(_l("地域課題の背景"))
@@ -85,9 +82,9 @@ class ProjectForm(FlaskForm):
         Optional(), NumberRange(min=0, max=100_000, message=_l("0以上の数字で入力してください。"))])
     needed_groups = Number(_l("募集する団体数"), validators=[
         Optional(), NumberRange(min=0, max=10_000, message=_l("0以上の数字で入力してください。"))])
-    place = StringField(_l("場所"), filters=[_strip], validators=[_max(200)])
+    place = StringField(_l("場所"), filters=[strip], validators=[_max(200)])
     schedule_note = StringField(_l("日時の目安"), description=_l("例: 毎月第2土曜日の午前"),
-                                filters=[_strip], validators=[_max(300)])
+                                filters=[strip], validators=[_max(300)])
     budget_total = _yen(_l("事業費の総額（円）"))
     budget_city = _yen(_l("うち市の負担（円）"))
     budget_partner = _yen(_l("うちパートナーの負担（円）"))
@@ -109,4 +106,4 @@ class ProjectForm(FlaskForm):
 
 class TransitionForm(FlaskForm):
     target = StringField(validators=[DataRequired(_l("操作を選んでください。"))])
-    comment = TextAreaField(_l("理由・コメント"), filters=[_strip], validators=[_max(2000)])
+    comment = TextAreaField(_l("理由・コメント"), filters=[strip], validators=[_max(2000)])
