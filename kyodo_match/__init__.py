@@ -36,9 +36,10 @@ def create_app(config: dict | None = None) -> Flask:
     register_templating(app)
     register_cli(app)
 
-    from . import search
+    from . import notifications, search
 
     search.init_app(app)
+    notifications.register(app)
     return app
 
 
@@ -68,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from .groups.views import bp as groups_bp
     from .main.views import bp as main_bp
     from .projects.views import bp as projects_bp
+    from .proposals.views import bp as proposals_bp
     from .volunteers.views import bp as volunteers_bp
 
     app.register_blueprint(main_bp)
@@ -78,3 +80,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(volunteers_bp, url_prefix="/volunteers")
     app.register_blueprint(groups_bp, url_prefix="/groups")
     app.register_blueprint(projects_bp, url_prefix="/issues")
+    app.register_blueprint(proposals_bp, url_prefix="/proposals")

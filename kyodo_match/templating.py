@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from . import labels as labels_module
+from . import notifications
 from .i18n import jst
 from .models import Role
 
@@ -74,4 +75,5 @@ def register_templating(app: Flask) -> None:
         current_locale=lambda: str(get_locale() or "ja"),
         Role=Role,
         labels=labels_module,
+        unread_notifications=notifications.unread_count,
     )

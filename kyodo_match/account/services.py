@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 
 from .. import audit
 from ..auth.passwords import verify_password
@@ -14,7 +15,7 @@ from ..auth.services import end_all_sessions, find_user_by_email, normalise_emai
 from ..errors import FieldRefused, RuleViolation
 from ..extensions import db
 from ..labels import ROLE_LABELS
-from ..models import AuditEvent, ConsentRecord, Department, Role, User, UserRole, utcnow
+from ..models import AuditEvent, ConsentRecord, Department, Notification, Role, User, UserRole, utcnow
 
 DISPLAY_NAME_MAX = 60
 # What remains of a deleted account: past matches keep pointing at this anonymous row.
@@ -166,8 +167,35 @@ def delete_account(user: User) -> None:
     from ..volunteers.services import erase_profile
 
     erase_profile(user)
+    db.session.execute(delete(Notification).where(Notification.user_id == user.id))
     user.roles.clear()
     user.consents.clear()
     end_all_sessions(user)
     audit.record("account_deleted", actor=user, target=f"user:{user.id}")
 
+
+
+NOTIFICATIONS_PER_PAGE = 30
+
+
+@dataclass
+class NotificationPage:
+    items: list
+    unread_ids: set[int]
+    total: int
+    page: int
+    pages: int
+
+
+def notifications_page(user: User, page: int) -> NotificationPage:
+    """One page of ``user``'s notices, newest first; those shown are marked read (the caller commits)."""
+    base = select(Notification).where(Notification.user_id == user.id)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    pages = max(1, -(-total // NOTIFICATIONS_PER_PAGE))
+    page = min(page, pages)
+    items = list(db.session.scalars(base.order_by(Notification.created_at.desc(), Notification.id.desc())
+                                    .limit(NOTIFICATIONS_PER_PAGE).offset((page - 1) * NOTIFICATIONS_PER_PAGE)))
+    unread = {n.id for n in items if n.read_at is None}
+    if unread:
+        db.session.execute(update(Notification).where(Notification.id.in_(unread)).values(read_at=utcnow()))
+    return NotificationPage(items, unread, total, page, pages)

@@ -16,6 +16,7 @@ from ..errors import FieldRefused
 from ..extensions import db, limiter
 from ..htmx import redirect_to, render
 from ..labels import role_labels
+from ..pagination import page_arg
 from . import services
 from .forms import AccountForm, DeleteAccountForm
 
@@ -105,3 +106,13 @@ def delete():
             db.session.commit()
             return end_session(_("アカウントを削除しました。ご利用ありがとうございました。"))
     return render("account/delete.html", form=form, can_delete=services.can_delete_account(user), status=_status())
+
+
+@bp.route("/notifications")
+@signed_in
+def notifications():
+    """お知らせ: my notices, newest first; opening the page marks them read."""
+    user = current_user._get_current_object()
+    page = services.notifications_page(user, page_arg())
+    db.session.commit()
+    return render("account/notifications.html", block="content", page=page)

@@ -46,6 +46,18 @@ def is_overseer(user) -> bool:
     return bool(user.is_authenticated and user.has_role(Role.COORDINATOR, Role.ADMIN))
 
 
+def is_partner(user, project: Project) -> bool:
+    """A selected partner of the project: the volunteer themself, or a representative of the partner group."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    for partner in project.partners:
+        if partner.volunteer_user_id == user.id:
+            return True
+        if partner.group is not None and any(r.user_id == user.id for r in partner.group.representatives):
+            return True
+    return False
+
+
 def can_manage(user, project: Project) -> bool:
     """Edit the project and move it along: its department, coordinators and administrators."""
     return is_department_member(user, project) or is_overseer(user)

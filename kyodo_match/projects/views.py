@@ -40,6 +40,7 @@ def _manageable(project_id: int) -> Project:
 def _detail(project: Project, status: int = 200, block: str = "content", **extra):
     manager = lifecycle.can_manage(current_user, project)
     return render("projects/show.html", block=block, status=status, project=project, can_manage=manager,
+                  is_partner=lifecycle.is_partner(current_user, project),
                   moves=lifecycle.available_transitions(project, current_user),
                   field_labels=_field_labels() if manager else {}, **extra)
 

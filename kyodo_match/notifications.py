@@ -1,0 +1,84 @@
+"""In-app notices (お知らせ) with an e-mail copy: the one way every domain tells a user that something happened.
+
+:func:`notify` adds the row to the caller's session (the caller commits, so the notice belongs to the same
+transaction as the change) and sends the e-mail only after that commit, so a rolled-back change mails nobody.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import event, func, select
+
+from .extensions import db
+from .mail import send_mail
+from .models import Notification, User
+
+_PENDING = "kyodo_pending_mail"
+NOTIFICATIONS_PATH = "/account/notifications"  # the notification centre (account.notifications)
+
+
+def notify(user: User | None, kind: str, message: str, link: str | None = None, *, email: bool = True) -> None:
+    """Tell ``user`` (skipped for None, inactive or deleted users): an in-app notice, and an e-mail after commit.
+
+    ``message`` is plain text (escaped wherever it is shown), ``link`` a path inside the site.
+    """
+    if user is None or not user.is_active:
+        return
+    db.session.add(Notification(user_id=user.id, kind=kind, message=message[:400], link=link))
+    if email and user.email:
+        db.session.info.setdefault(_PENDING, []).append((user.email, message, link))
+
+
+def notify_many(users, kind: str, message: str, link: str | None = None, *, email: bool = True) -> int:
+    """:func:`notify` each distinct user once; returns how many were told."""
+    seen: set[int] = set()
+    for user in users:
+        if user is not None and user.id not in seen:
+            seen.add(user.id)
+            notify(user, kind, message, link, email=email)
+    return len(seen)
+
+
+def unread_count(user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def _absolute(link: str | None) -> str:
+    if not link:
+        return ""
+    base = current_app.config.get("KYODO_BASE_URL") or ""
+    return f"{base.rstrip('/')}{link}" if base else link
+
+
+def _send_pending(session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    for to, message, link in pending:
+        body = "\n\n".join(filter(None, [
+            message, _absolute(link),
+            _("このメールは関市「協働マッチ」から自動で送信しています。お知らせの一覧: %(url)s",
+              url=_absolute(NOTIFICATIONS_PATH)),
+        ]))
+        try:
+            send_mail(to, _("【協働マッチ】%(message)s", message=message[:60]), body)
+        except OSError:  # a mail server outage never undoes the change; the in-app notice is there
+            current_app.logger.exception("notification mail to a user failed")
+
+
+def _drop_pending(session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def register(app) -> None:
+    """Send queued mail after each commit of the app's session; forget it on rollback."""
+    session_class = db.session.session_factory.class_
+    if getattr(session_class, "_kyodo_notifications", False):
+        return
+    event.listen(session_class, "after_commit", _send_pending)
+    event.listen(session_class, "after_rollback", _drop_pending)
+    session_class._kyodo_notifications = True
