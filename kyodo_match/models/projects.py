@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -67,6 +67,7 @@ class Project(db.Model):
     __tablename__ = "project"
     __table_args__ = (
         Index("ix_project_status_recruit_until", "status", "recruit_until"),
+        Index("ix_project_status_published_at", "status", "published_at"),
         CheckConstraint("needed_individuals >= 0 AND needed_groups >= 0", name="needed_not_negative"),
     )
 
@@ -96,6 +97,9 @@ class Project(db.Model):
     schedule_slots: Mapped[list] = mapped_column(JSON, default=list)  # weekly slots (SLOTS codes)
     schedule_dates: Mapped[list] = mapped_column(JSON, default=list)  # ISO dates
     schedule_note: Mapped[str] = mapped_column(String(300), default="")
+    # Derived from the slots and dates when saved, so that the list filters 平日 / 土日 in SQL.
+    on_weekdays: Mapped[bool] = mapped_column(default=False, server_default=false())
+    on_weekends: Mapped[bool] = mapped_column(default=False, server_default=false())
     place: Mapped[str] = mapped_column(String(200), default="")
     budget_total: Mapped[int | None] = mapped_column()  # 収支計画（円）
     budget_city: Mapped[int | None] = mapped_column()
@@ -126,6 +130,13 @@ class Project(db.Model):
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectTransition.id")
     revisions: Mapped[list[ProjectRevision]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectRevision.id")
+    files: Mapped[list[ProjectFile]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectFile.id")
+
+    @property
+    def public_files(self) -> list[ProjectFile]:
+        """成果の公表: the files marked public (shown once the project is closed)."""
+        return [f for f in self.files if f.public]
 
 
 class ProjectPartner(db.Model):
@@ -181,6 +192,24 @@ class ProjectRevision(db.Model):
 
     project: Mapped[Project] = relationship(back_populates="revisions")
     actor: Mapped[User | None] = relationship()  # noqa: F821
+
+
+class ProjectFile(db.Model):
+    """A file of the outcome report (成果の報告): PDF, JPEG or PNG, stored under a server-chosen name."""
+
+    __tablename__ = "project_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    original_name: Mapped[str] = mapped_column(String(120))  # sanitised, shown and used as the download name
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)  # random; the file's name on disk
+    content_type: Mapped[str] = mapped_column(String(40))  # from the content, never from the upload
+    size: Mapped[int] = mapped_column()
+    public: Mapped[bool] = mapped_column(default=False)  # 成果の公表: shown once the project is closed
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="files")
 
 
 class EvaluationAnswer(db.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..formfields import Checkboxes, Number, strip
+from ..models import SLOTS
 from ..validation import nfkc
 from .services import DOMAIN_LABELS, KIND_LABELS, METHOD_LABELS, SELECTION_LABELS
 
@@ -46,6 +48,27 @@ class Day(DateField):
             raise ValueError(_l("日付は「2026-04-01」の形で入力してください。")) from None
 
 
+class Days(TextAreaField):
+    """Dates, one per line (or separated by spaces or commas); each one checked, at most 50."""
+
+    def _value(self):
+        return "\n".join(d.isoformat() for d in self.data or [])
+
+    def process_formdata(self, valuelist):
+        raw = nfkc(valuelist[0]) if valuelist and valuelist[0] else ""
+        parts = [p for p in re.split(r"[\s,、]+", raw) if p]
+        self.data = []
+        if len(parts) > 50:
+            raise ValueError(_l("活動する日は50日までにしてください。"))
+        for part in parts:
+            try:
+                self.data.append(date.fromisoformat(part))
+            except ValueError:
+                self.data = []
+                raise ValueError(_l("「%(value)s」は日付として読めません。「2026-04-01」の形で入力してください。",
+                                    value=part[:20])) from None
+
+
 def _select(labels, blank=None):
     options = [SelectChoice("", blank)] if blank else []
     return options + [SelectChoice(value, label) for value, label in labels.items()]
@@ -64,6 +87,7 @@ class ProjectForm(FlaskForm):
     outcome_goal = _text(_l("成果目標"), description=_l("例: 年4回の清掃でごみの量を半分にする"))
     field_codes = Checkboxes(_l("分野"), coerce=int)
     district_ids = Checkboxes(_l("地域"), coerce=int)
+    skill_ids = Checkboxes(_l("求める得意なこと・技能"), coerce=int)
     domain = SelectField(_l("協働の領域"), choices=_select(DOMAIN_LABELS, _l("選んでください")),
                          validators=[Optional()])
     method = SelectField(_l("協働の手法"), choices=_select(METHOD_LABELS, _l("選んでください")),
@@ -83,6 +107,9 @@ class ProjectForm(FlaskForm):
     needed_groups = Number(_l("募集する団体数"), validators=[
         Optional(), NumberRange(min=0, max=10_000, message=_l("0以上の数字で入力してください。"))])
     place = StringField(_l("場所"), filters=[strip], validators=[_max(200)])
+    schedule_slots = Checkboxes(_l("活動する曜日と時間帯"), coerce=str)
+    schedule_dates = Days(_l("活動する日"), description=_l("決まっている日を1行に1日ずつ（例: 2026-05-10）。"
+                                                          "最大50日まで。"))
     schedule_note = StringField(_l("日時の目安"), description=_l("例: 毎月第2土曜日の午前"),
                                 filters=[strip], validators=[_max(300)])
     budget_total = _yen(_l("事業費の総額（円）"))
@@ -93,6 +120,8 @@ class ProjectForm(FlaskForm):
     def set_choices(self, choices):
         self.field_codes.choices = [SelectChoice(f.code, f.label) for f in choices.fields]
         self.district_ids.choices = [SelectChoice(d.id, d.name) for a in choices.areas for d in a.districts]
+        self.skill_ids.choices = [SelectChoice(k.id, k.name) for c in choices.skill_categories for k in c.skills]
+        self.schedule_slots.choices = [SelectChoice(slot, slot) for slot in SLOTS]
         return choices
 
     def values(self) -> dict:

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import search
 from ..errors import FieldRefused, NotAllowed
 from ..extensions import db
 from ..models import (
+    SLOTS,
+    WEEKDAYS,
     ActivityField,
     Area,
     District,
@@ -30,6 +32,8 @@ from ..models import (
     ProjectTransition,
     Role,
     SelectionMethod,
+    Skill,
+    SkillCategory,
 )
 from .lifecycle import PUBLIC_STATUSES, STEPS, can_manage, is_overseer
 
@@ -89,6 +93,9 @@ def _snapshot(project: Project) -> dict:
     values = {name: _plain(getattr(project, name)) for name in FIELD_NAMES}
     values["fields"] = sorted(f.code for f in project.fields)
     values["districts"] = sorted(d.id for d in project.districts)
+    values["skills"] = sorted(k.id for k in project.skills)
+    values["schedule_slots"] = sorted(project.schedule_slots or [])
+    values["schedule_dates"] = sorted(project.schedule_dates or [])
     return values
 
 
@@ -132,6 +139,27 @@ def _apply(project: Project, data: dict) -> None:
         project.fields = _rows(ActivityField, ActivityField.code, data.get("field_codes"))
     if "district_ids" in data:
         project.districts = _rows(District, District.id, data.get("district_ids"))
+    if "skill_ids" in data:
+        project.skills = _rows(Skill, Skill.id, data.get("skill_ids"))
+    if "schedule_slots" in data:
+        project.schedule_slots = [s for s in SLOTS if s in set(data.get("schedule_slots") or ())]
+    if "schedule_dates" in data:
+        project.schedule_dates = sorted({d.isoformat() for d in data.get("schedule_dates") or ()})
+    project.on_weekdays, project.on_weekends = schedule_days(project.schedule_slots, project.schedule_dates)
+
+
+WEEKEND_DAYS = ("sat", "sun")
+
+
+def schedule_days(slots, dates) -> tuple[bool, bool]:
+    """(平日がある, 土日がある) from weekly slot codes ("sat_am") and ISO dates."""
+    days = {s.split("_", 1)[0] for s in slots or ()}
+    for iso in dates or ():
+        try:
+            days.add(WEEKDAYS[date.fromisoformat(iso).weekday()])
+        except (ValueError, TypeError):
+            continue
+    return bool(days - set(WEEKEND_DAYS)), bool(days & set(WEEKEND_DAYS))
 
 
 def create_project(dept_id: int, actor, data: dict) -> Project:
@@ -174,6 +202,8 @@ def form_data(project: Project) -> dict:
     data = {name: getattr(project, name) for name in FIELD_NAMES}
     data["field_codes"] = [f.code for f in project.fields]
     data["district_ids"] = [d.id for d in project.districts]
+    data["skill_ids"] = [k.id for k in project.skills]
+    data["schedule_dates"] = [date.fromisoformat(d) for d in project.schedule_dates or ()]
     return data
 
 
@@ -181,19 +211,23 @@ def form_data(project: Project) -> dict:
 class Choices:
     fields: list[ActivityField]
     areas: list[Area]
+    skill_categories: list[SkillCategory]
 
 
 def choices() -> Choices:
     fields = db.session.scalars(select(ActivityField).order_by(ActivityField.code)).all()
     areas = db.session.scalars(select(Area).order_by(Area.position).options(
         selectinload(Area.districts.and_(District.active.is_(True))))).all()
-    return Choices(list(fields), list(areas))
+    categories = db.session.scalars(select(SkillCategory).order_by(SkillCategory.position).options(
+        selectinload(SkillCategory.skills.and_(Skill.active.is_(True))))).all()
+    return Choices(list(fields), list(areas), [c for c in categories if c.skills])
 
 
 # --- reading --------------------------------------------------------------------------------------------------
 
 def load_project(project_id: int, *, history: bool = False) -> Project | None:
-    options = [selectinload(Project.fields), selectinload(Project.districts), selectinload(Project.department)]
+    options = [selectinload(Project.fields), selectinload(Project.districts), selectinload(Project.skills),
+               selectinload(Project.department)]
     if history:
         options += [selectinload(Project.transitions).selectinload(ProjectTransition.actor),
                     selectinload(Project.revisions).selectinload(ProjectRevision.actor)]
@@ -221,29 +255,3 @@ def workspace(user) -> Workspace:
         by_status.setdefault(p.status, []).append(p)
     groups = [(s, ps) for s, ps in by_status.items() if ps]
     return Workspace(groups, Counter({s: len(ps) for s, ps in groups}), len(projects))
-
-
-@dataclass
-class ListPage:
-    projects: list[Project]
-    total: int
-    page: int
-    pages: int
-
-
-def public_list(q: str, page: int, per_page: int = 20) -> ListPage:
-    """Published projects, newest first; ``q`` goes through the search index, then the database filters again
-    (only published rows) keeping the newest-first order."""
-    base = select(Project).where(Project.status.in_(PUBLIC_STATUSES))
-    if q:
-        ids = search.candidate_ids("project", q)
-        base = base.where(Project.id.in_(ids or [-1]))
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(page, pages)
-    rows = db.session.scalars(
-        base.options(selectinload(Project.department), selectinload(Project.fields),
-                     selectinload(Project.districts))
-        .order_by(Project.published_at.desc().nulls_last(), Project.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)).all()
-    return ListPage(list(rows), total, page, pages)

@@ -15,7 +15,7 @@ from ..htmx import redirect_to, render
 from ..i18n import today_jst
 from ..models import Department, Project, Role
 from ..pagination import page_arg
-from . import lifecycle, services
+from . import lifecycle, listing, services
 from .forms import ProjectForm, TransitionForm
 
 bp = Blueprint("projects", __name__)
@@ -55,10 +55,11 @@ def _field_labels() -> dict[str, str]:
 @bp.route("/")
 @public
 def index():
-    """地域課題・協働事業の一覧: published projects, newest first; htmx swaps #issue-results."""
-    q = request.args.get("q", "")[:100].strip()
-    result = services.public_list(q, page_arg())
-    return render("projects/index.html", block="results", q=q, result=result)
+    """地域課題・協働事業の一覧: search text, facets and sort in the URL; htmx swaps #issue-results."""
+    filters = listing.list_filters(request.args)
+    result = listing.public_list(filters, page_arg(), today=today_jst())
+    return render("projects/index.html", block="results", f=filters, q=filters.q, result=result,
+                  choices=services.choices(), listing=listing)
 
 
 @bp.route("/mine")

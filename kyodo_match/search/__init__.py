@@ -23,6 +23,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 from sqlalchemy import func, inspect, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from whoosh import index as windex
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.query import And, Every, Or, Term
@@ -274,4 +275,10 @@ def init_app(app: Flask) -> None:
         if not inspect(db.engine).has_table(SearchOutbox.__tablename__):
             return  # before the first migration: nothing to index yet
         if not index_is_usable():
-            rebuild()
+            try:
+                rebuild()
+            except SQLAlchemyError:
+                # The database is behind the models (a migration is pending): `flask db upgrade` must still
+                # start, and the next start after it rebuilds the index.
+                db.session.rollback()
+                app.logger.warning("search index not rebuilt: the database schema is not up to date")
