@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import search
@@ -27,6 +27,7 @@ from ..models import (
     Method,
     Project,
     ProjectKind,
+    ProjectPartner,
     ProjectRevision,
     ProjectStatus,
     ProjectTransition,
@@ -236,11 +237,12 @@ def load_project(project_id: int, *, history: bool = False) -> Project | None:
 
 @dataclass
 class Workspace:
-    """担当課の事業: projects grouped by status, in lifecycle order, with counts."""
+    """担当課の事業: projects grouped by status, in lifecycle order, with counts (and partners per project)."""
 
     groups: list[tuple[str, list[Project]]]
     counts: Counter
     total: int
+    partner_counts: dict[int, int]
 
 
 def workspace(user) -> Workspace:
@@ -254,4 +256,7 @@ def workspace(user) -> Workspace:
     for p in projects:
         by_status.setdefault(p.status, []).append(p)
     groups = [(s, ps) for s, ps in by_status.items() if ps]
-    return Workspace(groups, Counter({s: len(ps) for s, ps in groups}), len(projects))
+    partner_counts = dict(db.session.execute(
+        select(ProjectPartner.project_id, func.count()).where(ProjectPartner.project_id.in_([p.id for p in projects]))
+        .group_by(ProjectPartner.project_id)).all()) if projects else {}
+    return Workspace(groups, Counter({s: len(ps) for s, ps in groups}), len(projects), partner_counts)

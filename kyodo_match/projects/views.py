@@ -62,12 +62,47 @@ def index():
                   choices=services.choices(), listing=listing)
 
 
+def _workspace(status: int = 200, **extra):
+    user = current_user._get_current_object()
+    return render("projects/mine.html", block="workspace", status=status, ws=services.workspace(user),
+                  all_departments=lifecycle.is_overseer(user), moves_for=lambda p: _quick_moves(p, user), **extra)
+
+
+def _quick_moves(project: Project, user):
+    """The steps a workspace card offers as one-click buttons (those that need a reason stay on the page)."""
+    return [(target, move) for target, move in lifecycle.available_transitions(project, user)
+            if not move.needs_comment]
+
+
 @bp.route("/mine")
 @roles_required(*MANAGERS)
 def mine():
     """担当課の事業: the department's projects by status (coordinators and administrators see all)."""
-    return render("projects/mine.html", ws=services.workspace(current_user),
-                  all_departments=lifecycle.is_overseer(current_user))
+    return _workspace()
+
+
+@bp.route("/mine/<int:project_id>/transition", methods=["POST"])
+@roles_required(*MANAGERS)
+def quick_transition(project_id: int):
+    """A one-click step from the workspace: the workspace comes back with the card in its new place (htmx),
+    or with the refused rules beside the card (422)."""
+    project = _manageable(project_id)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        raise Conflict(_("操作を選んでください。"))
+    try:
+        lifecycle.transition(project, form.target.data, current_user._get_current_object(), today=today_jst())
+    except RuleViolation as e:
+        db.session.rollback()
+        if isinstance(e, Conflict):
+            raise
+        return _workspace(status=422, refused_id=project_id, refusal=e.message, problems=e.problems)
+    db.session.commit()
+    flash(_("「%(title)s」を「%(status)s」にしました。", title=project.title,
+            status=lifecycle.STATUS_LABELS[project.status]), "success")
+    if not request.headers.get("HX-Request"):
+        return redirect_to(url_for("projects.mine"))
+    return _workspace()
 
 
 @bp.route("/new", methods=["GET", "POST"])

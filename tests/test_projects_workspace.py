@@ -1,0 +1,87 @@
+"""The department workspace: one-click lifecycle steps swap the workspace in place; refusals show beside the card."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from kyodo_match.extensions import db
+from kyodo_match.models import Department, ProjectPartner, Role
+from tests.factories import make_group, make_project, make_user
+
+
+def _staff(name="環境課"):
+    return make_user(Role.STAFF, department_id=db.session.scalar(select(Department.id).where(Department.name == name)))
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_staff_publishes_from_the_workspace_and_the_card_moves_to_recruiting(client, login):
+    project = make_project(title="すぐ公開できる事業")
+    login(_staff())
+    page = _text(client.get("/issues/mine"))
+    assert f'hx-post="/issues/mine/{project.id}/transition"' in page and "公開して募集を始める" in page
+    response = client.post(f"/issues/mine/{project.id}/transition", data={"target": "recruiting"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    text = _text(response)
+    assert "<html" not in text and 'id="project-workspace"' in text and "HX-Request" in response.headers["Vary"]
+    assert "公募中（1件）" in text and "検討中（" not in text
+    assert "「すぐ公開できる事業」を「公募中」にしました。" in text  # the flash travels out of band
+    db.session.refresh(project)
+    assert project.status == "recruiting"
+
+
+def test_a_refused_publication_lists_the_rules_beside_its_card_with_422(client, login):
+    project = make_project(title="目的のない事業", purpose="", city_role="")
+    login(_staff())
+    response = client.post(f"/issues/mine/{project.id}/transition", data={"target": "recruiting"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    text = _text(response)
+    assert "ルール2 目的や地域課題の共有" in text and "ルール6 役割分担の明確化" in text
+    assert f'href="/issues/{project.id}/edit"' in text
+    db.session.refresh(project)
+    assert project.status == "draft"
+
+
+def test_without_htmx_the_step_redirects_back_to_the_workspace(client, login):
+    project = make_project()
+    login(_staff())
+    response = client.post(f"/issues/mine/{project.id}/transition", data={"target": "recruiting"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/issues/mine")
+
+
+def test_an_illegal_step_is_409_and_changes_nothing(client, login):
+    project = make_project(status="recruiting")
+    login(_staff())
+    response = client.post(f"/issues/mine/{project.id}/transition", data={"target": "closed"})
+    assert response.status_code == 409
+    db.session.refresh(project)
+    assert project.status == "recruiting"
+
+
+def test_steps_that_need_a_reason_are_not_offered_as_one_click_buttons(client, login):
+    project = make_project(status="selecting")
+    login(_staff())
+    text = _text(client.get("/issues/mine"))
+    assert "協定の確認に進む" in text and "募集を再開する" not in text and "中止する" not in text
+    assert client.post(f"/issues/mine/{project.id}/transition", data={"target": "cancelled"}).status_code == 422
+
+
+def test_another_departments_staff_gets_403_from_the_workspace_step(client, login):
+    project = make_project("環境課")
+    login(_staff("秘書課"))
+    assert client.post(f"/issues/mine/{project.id}/transition", data={"target": "recruiting"}).status_code == 403
+    db.session.refresh(project)
+    assert project.status == "draft"
+
+
+def test_the_workspace_counts_partners_per_project(client, login):
+    project = make_project(status="selecting", title="団体を選んだ事業")
+    for name in ("NPO法人 ひだまり", "自治会 さくら"):
+        db.session.add(ProjectPartner(project_id=project.id, group_id=make_group(name).id, reason="経験がある"))
+    db.session.commit()
+    login(_staff())
+    assert "パートナー: 2" in _text(client.get("/issues/mine"))
