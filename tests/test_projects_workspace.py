@@ -85,3 +85,20 @@ def test_the_workspace_counts_partners_per_project(client, login):
     db.session.commit()
     login(_staff())
     assert "パートナー: 2" in _text(client.get("/issues/mine"))
+
+
+def test_partners_are_told_of_an_edit_after_publication(client, login):
+    from kyodo_match.models import Notification
+
+    rep = make_user(Role.GROUP_REP)
+    group = make_group("NPO法人 かわせみ", representative=rep)
+    project = make_project(status="selecting", title="河川の見守り")
+    db.session.add(ProjectPartner(project_id=project.id, group_id=group.id, reason="川の活動の経験"))
+    db.session.commit()
+    login(_staff())
+    data = {"kind": "project", "title": "河川の見守り", "selection_method": "open_call",
+            "place": "津保川の河川敷", "needed_individuals": "5", "needed_groups": "1"}
+    assert client.post(f"/issues/{project.id}/edit", data=data).status_code == 303
+    notice = db.session.scalar(select(Notification).where(Notification.user_id == rep.id))
+    assert notice is not None and notice.kind == "project_revised" and notice.link == f"/issues/{project.id}"
+    assert "「河川の見守り」の内容が変更されました" in notice.message and "場所" in notice.message

@@ -136,3 +136,12 @@ class ProjectForm(FlaskForm):
 class TransitionForm(FlaskForm):
     target = StringField(validators=[DataRequired(_l("操作を選んでください。"))])
     comment = TextAreaField(_l("理由・コメント"), filters=[strip], validators=[_max(2000)])
+
+
+def field_labels() -> dict[str, str]:
+    """{recorded field: its label}, for revision records and notices (the link fields under their record names)."""
+    form = ProjectForm(meta={"csrf": False}, formdata=None)
+    labels = {name: str(f.label.text) for name, f in form._fields.items()}
+    labels.update(fields=labels.pop("field_codes"), districts=labels.pop("district_ids"),
+                  skills=labels.pop("skill_ids"))
+    return labels

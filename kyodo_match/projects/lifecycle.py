@@ -58,6 +58,17 @@ def is_partner(user, project: Project) -> bool:
     return False
 
 
+def partner_users(project: Project) -> list:
+    """The people who speak for the project's partners: each volunteer, and every representative of each group."""
+    users = []
+    for partner in project.partners:
+        if partner.volunteer is not None:
+            users.append(partner.volunteer)
+        if partner.group is not None:
+            users.extend(r.user for r in partner.group.representatives)
+    return users
+
+
 def can_manage(user, project: Project) -> bool:
     """Edit the project and move it along: its department, coordinators and administrators."""
     return is_department_member(user, project) or is_overseer(user)

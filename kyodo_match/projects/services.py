@@ -36,7 +36,8 @@ from ..models import (
     Skill,
     SkillCategory,
 )
-from .lifecycle import PUBLIC_STATUSES, STEPS, can_manage, is_overseer
+from ..notifications import notify_many
+from .lifecycle import PUBLIC_STATUSES, STEPS, can_manage, is_overseer, partner_users
 
 KIND_LABELS = {ProjectKind.ISSUE.value: _l("地域課題（一緒に考える仲間を募集）"),
                ProjectKind.PROJECT.value: _l("協働事業")}
@@ -196,7 +197,21 @@ def update_project(project: Project, actor, data: dict) -> ProjectRevision | Non
     revision = ProjectRevision(project=project, actor_id=actor.id, changes=changes)
     db.session.add(revision)
     search.enqueue("project", project.id)
+    _tell_about_revision(project, changes)
     return revision
+
+
+def _tell_about_revision(project: Project, changes: dict) -> None:
+    """Partners (and, once applications exist, applicants) hear of every change made after publication."""
+    from .forms import field_labels  # the form names every recorded field; imported late (forms imports us)
+
+    names = field_labels()
+    labels = [names.get(name, name) for name in changes]
+    message = str(_l("「%(title)s」の内容が変更されました（%(fields)s）。", title=project.title,
+                     fields="、".join(labels[:6]) + ("など" if len(labels) > 6 else "")))
+    notify_many(partner_users(project), "project_revised", message, f"/issues/{project.id}")
+
+
 
 
 def form_data(project: Project) -> dict:

@@ -16,7 +16,7 @@ from ..i18n import today_jst
 from ..models import Department, Project, Role
 from ..pagination import page_arg
 from . import lifecycle, listing, services
-from .forms import ProjectForm, TransitionForm
+from .forms import ProjectForm, TransitionForm, field_labels
 
 bp = Blueprint("projects", __name__)
 
@@ -42,14 +42,7 @@ def _detail(project: Project, status: int = 200, block: str = "content", **extra
     return render("projects/show.html", block=block, status=status, project=project, can_manage=manager,
                   is_partner=lifecycle.is_partner(current_user, project),
                   moves=lifecycle.available_transitions(project, current_user),
-                  field_labels=_field_labels() if manager else {}, **extra)
-
-
-def _field_labels() -> dict[str, str]:
-    form = ProjectForm(meta={"csrf": False}, formdata=None)
-    labels = {name: str(f.label.text) for name, f in form._fields.items()}
-    labels.update(fields=labels.pop("field_codes"), districts=labels.pop("district_ids"))
-    return labels
+                  field_labels=field_labels() if manager else {}, **extra)
 
 
 @bp.route("/")
