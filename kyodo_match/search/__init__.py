@@ -26,16 +26,16 @@ from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from whoosh import index as windex
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
-from whoosh.query import And, Every, Or, Term
+from whoosh.query import And, Or, Term
 
 from ..extensions import db
 from ..models import SearchOutbox, utcnow
 from . import documents
-from .analysis import BigramTokenizer, query_words
+from .analysis import BigramTokenizer, WordTokenizer, query_words
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 LATE_COMMIT_WINDOW = timedelta(minutes=2)
 
 
@@ -49,6 +49,17 @@ def schema() -> Schema:
         districts=KEYWORD(commas=True),
         fields=KEYWORD(commas=True),
         group_type=ID,
+        # Who may see the document: "public" (public search) or "staff" (the matcher, for staff and coordinators:
+        # a volunteer who did not publish a card is still suggested to coordinators). Public search requires public.
+        audience=ID,
+        status=ID,
+        slots=KEYWORD(commas=True),
+        # The matcher's fields (issue 5): synonym concepts of skills and qualifications, of free text; Sudachi
+        # normalised words; character bigrams as the fallback for words no dictionary knows.
+        m_skill=KEYWORD(scorable=True),
+        m_concept=KEYWORD(scorable=True),
+        m_words=TEXT(analyzer=WordTokenizer()),
+        m_grams=TEXT(analyzer=BigramTokenizer()),
     )
 
 
@@ -209,7 +220,7 @@ def search(kind: str, text: str = "", *, districts: Iterable[int] = (), fields: 
     The caller loads the rows from the database and checks again what the reader may see.
     """
     drain(blocking=False)
-    parts = [Term("kind", kind)]
+    parts = [Term("kind", kind), Term("audience", "public")]
     for word in query_words(text):
         parts.append(And([Or([Term("name", t), Term("text", t)]) for t in word]))
     if districts := [str(d) for d in districts]:
@@ -218,7 +229,7 @@ def search(kind: str, text: str = "", *, districts: Iterable[int] = (), fields: 
         parts.append(Or([Term("fields", f) for f in fields]))
     if group_type:
         parts.append(Term("group_type", group_type))
-    query = And(parts) if len(parts) > 1 else And([parts[0], Every()])
+    query = And(parts)
     page = max(1, page)
     with _open().searcher() as searcher:
         results = searcher.search_page(query, page, pagelen=per_page)

@@ -1,4 +1,9 @@
-"""What goes into the index: only what an anonymous reader may see (public cards, verified groups)."""
+"""What goes into the index: public cards, verified groups, published projects — and, for the matcher only, the
+profiles of active volunteers who did not publish a card (``audience`` "staff"; public search never sees them).
+
+The public fields (name, text) hold what an anonymous reader may see; the matcher's fields (m_*) hold what staff
+and coordinators may see. Stored fields are ids only, and every caller filters the hits again in the database.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import CivicGroup, GroupStatus, Project, ProjectStatus, User, VolunteerProfile
+from . import analysis
 
 KINDS = ("volunteer", "group", "project")
 
@@ -17,16 +23,38 @@ def _keywords(values) -> str:
     return ",".join(str(v) for v in values)
 
 
+def matcher_fields(skills, free_text: str, slots=()) -> dict:
+    """The matcher's fields from the skill-like phrases (skills, qualifications) and the free text."""
+    skill_text = "\n".join(skills)
+    skill_concepts = analysis.concepts(skill_text)
+    return {
+        "m_skill": " ".join(analysis.concept_term(c) for c in skill_concepts),
+        "m_concept": " ".join(analysis.concept_term(c) for c in analysis.concepts(free_text)),
+        "m_words": f"{skill_text}\n{skill_text}\n{free_text}",  # skills count twice
+        "m_grams": skill_text,
+        "slots": _keywords(slots or ()),
+    }
+
+
+def volunteer_texts(p: VolunteerProfile) -> tuple[list[str], str]:
+    """(skill-like phrases, free text) of a profile, as the matcher reads them."""
+    skills = [s.name for s in p.skills] + list(p.free_tags or []) + [q.name for q in p.qualifications]
+    return skills, p.bio or ""
+
+
 def volunteer_doc(p: VolunteerProfile) -> dict | None:
-    if not p.public_card or p.user is None or not p.user.is_active:
+    if p.user is None or not p.user.is_active:
         return None
-    skills = [s.name for s in p.skills] + list(p.free_tags or [])
+    public = bool(p.public_card)
+    card_skills = [s.name for s in p.skills] + list(p.free_tags or [])
+    skills, free_text = volunteer_texts(p)
     return {
         "doc_id": f"volunteer:{p.user_id}", "kind": "volunteer", "object_id": p.user_id,
-        "name": p.user.display_name,
-        "text": " ".join([p.user.display_name, *skills, *(f.label for f in p.fields)]),
+        "name": p.user.display_name if public else "",
+        "text": " ".join([p.user.display_name, *card_skills, *(f.label for f in p.fields)]) if public else "",
         "districts": _keywords(d.id for d in p.districts), "fields": _keywords(f.code for f in p.fields),
-        "group_type": "",
+        "group_type": "", "audience": "public" if public else "staff", "status": "",
+        **matcher_fields(skills, free_text, p.availability),
     }
 
 
@@ -39,7 +67,9 @@ def group_doc(g: CivicGroup) -> dict | None:
         "text": " ".join([g.name, g.name_kana, g.description, g.equipment, g.facilities,
                           *(s.name for s in g.skills), *(f.label for f in g.fields)]),
         "districts": _keywords(d.id for d in g.districts), "fields": _keywords(f.code for f in g.fields),
-        "group_type": g.group_type,
+        "group_type": g.group_type, "audience": "public", "status": g.status,
+        **matcher_fields([s.name for s in g.skills],
+                         "\n".join([g.description, g.equipment, g.facilities]), g.availability),
     }
 
 
@@ -54,14 +84,20 @@ def project_doc(p: Project) -> dict | None:
                           p.partner_role, p.department.name if p.department else "",
                           *(s.name for s in p.skills), *(f.label for f in p.fields)]),
         "districts": _keywords(d.id for d in p.districts), "fields": _keywords(f.code for f in p.fields),
-        "group_type": "",
+        "group_type": "", "audience": "public", "status": p.status,
+        **matcher_fields([s.name for s in p.skills], project_free_text(p), p.schedule_slots),
     }
+
+
+def project_free_text(p: Project) -> str:
+    return "\n".join([p.title, p.summary, p.background, p.purpose, p.partner_role])
 
 
 def _volunteers(ids=None):
     q = select(VolunteerProfile).join(User, User.id == VolunteerProfile.user_id).options(
         selectinload(VolunteerProfile.skills), selectinload(VolunteerProfile.fields),
-        selectinload(VolunteerProfile.districts), selectinload(VolunteerProfile.user))
+        selectinload(VolunteerProfile.districts), selectinload(VolunteerProfile.user),
+        selectinload(VolunteerProfile.qualifications))
     if ids is not None:
         q = q.where(VolunteerProfile.user_id.in_(ids))
     return db.session.scalars(q)
