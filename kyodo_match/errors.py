@@ -17,10 +17,15 @@ class RuleViolation(Exception):
 
     status = 422
 
-    def __init__(self, message: str, problems: list[str] | None = None):
+    def __init__(self, message: str, problems: list[str] | None = None, fields: list[str | None] | None = None):
         super().__init__(message)
         self.message = message
         self.problems = problems or []
+        # The form field each problem is about (None: no one field), so a page can link to where to fix it.
+        self.fields = fields or [None] * len(self.problems)
+
+    def linked_problems(self) -> list[tuple[str, str | None]]:
+        return list(zip(self.problems, self.fields, strict=False))
 
 
 class FieldRefused(RuleViolation):

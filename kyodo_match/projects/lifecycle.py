@@ -80,7 +80,8 @@ def _no_problem(project: Project, today: date) -> str | None:
 
 def _publishable(project: Project, today: date) -> str | None:
     if problems := publication_problems(project, today):
-        raise RuleViolation(_("公開できません。次の項目を入力してください。"), [str(p) for p in problems])
+        raise RuleViolation(_("公開できません。次の項目を入力してください。"), [str(p) for p in problems],
+                            [p.field for p in problems])
     return None
 
 

@@ -89,7 +89,7 @@ def quick_transition(project_id: int):
         db.session.rollback()
         if isinstance(e, Conflict):
             raise
-        return _workspace(status=422, refused_id=project_id, refusal=e.message, problems=e.problems)
+        return _workspace(status=422, refused_id=project_id, refusal=e.message, problems=e.linked_problems())
     db.session.commit()
     flash(_("「%(title)s」を「%(status)s」にしました。", title=project.title,
             status=lifecycle.STATUS_LABELS[project.status]), "success")
@@ -155,7 +155,7 @@ def transition(project_id: int):
     except RuleViolation as e:
         db.session.rollback()
         project = services.load_project(project_id, history=True)
-        return _detail(project, status=422, block="actions", refusal=e.message, problems=e.problems)
+        return _detail(project, status=422, block="actions", refusal=e.message, problems=e.linked_problems())
     db.session.commit()
     flash(_("「%(status)s」にしました。", status=lifecycle.STATUS_LABELS[project.status]), "success")
     return redirect_to(url_for("projects.show", project_id=project.id))
