@@ -15,12 +15,16 @@ from .models import (
     Department,
     District,
     GroupRepresentative,
+    Project,
+    ProjectPartner,
+    ProjectTransition,
     Role,
     Skill,
     User,
     VolunteerProfile,
     utcnow,
 )
+from .projects.services import schedule_days
 from .reference.services import load_data, seed_reference
 
 DEMO_PASSWORD = "hamono-no-machi-2026"  # noqa: S105  (published in the README for local demos)
@@ -106,7 +110,53 @@ def seed_demo(notice_version: str) -> list[str]:
     for item in content["groups"]:
         _demo_group(item)
     db.session.flush()
+    for item in content.get("projects", []):
+        _demo_project(item)
+    db.session.flush()
     return created
+
+
+# The lifecycle steps a demo project has been through, to fill its timeline (the demo skips the guards).
+_PATH = ["draft", "recruiting", "selecting", "agreement", "running", "evaluating", "closed"]
+
+
+def _demo_project(item: dict) -> None:
+    if db.session.scalar(select(Project.id).where(Project.title == item["title"])) is not None:
+        return
+    today = date.today()
+    dept = db.session.scalar(select(Department).where(Department.name == item["department"]))
+    staff = db.session.scalar(select(User).where(User.department_id == dept.id)) if dept else None
+    actor = staff or _user("coordinator@example.jp")
+    recruit_until = today + timedelta(days=item["recruit_days"])
+    project = Project(
+        kind=item["kind"], title=item["title"], summary=item["summary"], background=item["background"],
+        beneficiaries=item["beneficiaries"], purpose=item["purpose"], outcome_goal=item["outcome_goal"],
+        department_id=dept.id, contact_user_id=actor.id, created_by_id=actor.id, domain=item["domain"],
+        method=item["method"], city_role=item["city_role"], partner_role=item["partner_role"],
+        selection_criteria=item["selection_criteria"], recruit_from=recruit_until - timedelta(days=30),
+        recruit_until=recruit_until, period_start=recruit_until + timedelta(days=10),
+        period_end=today + timedelta(days=item["period_days"]), needed_individuals=item["needed_individuals"],
+        needed_groups=item["needed_groups"], schedule_slots=item["slots"], place=item["place"],
+        budget_total=item.get("budget_total"), budget_city=item.get("budget_city"), status=item["status"],
+        outcome_achieved=item.get("outcome_achieved", ""), outcome_figures=item.get("outcome_figures", ""),
+        improvement_notes=item.get("improvement_notes", ""), published_at=utcnow(),
+    )
+    project.on_weekdays, project.on_weekends = schedule_days(project.schedule_slots, [])
+    project.fields = _named(ActivityField, item["fields"], attr="code")
+    project.districts = _named(District, item["districts"])
+    project.skills = _named(Skill, item["skills"])
+    if project.status == "closed":
+        project.closed_at = utcnow()
+    db.session.add(project)
+    db.session.flush()
+    if partner := item.get("partner"):
+        group = db.session.scalar(select(CivicGroup).where(CivicGroup.name == partner))
+        db.session.add(ProjectPartner(project_id=project.id, group_id=group.id, reason=item["partner_reason"],
+                                      selected_by_id=actor.id))
+    steps = _PATH[: _PATH.index(project.status) + 1]
+    for source, target in zip(steps, steps[1:], strict=False):
+        db.session.add(ProjectTransition(project_id=project.id, from_status=source, to_status=target,
+                                         actor_id=actor.id))
 
 
 def index_demo() -> int:

@@ -48,6 +48,14 @@ def test_seed_demo_makes_a_living_product_once(app, client):
     assert "うかい たろう" in bank
     assert "090-1111-0002" not in bank
     assert runner.invoke(args=["index", "check"]).exit_code == 0
+    from kyodo_match.models import Project, ProjectTransition
+
+    assert db.session.scalar(select(func.count(Project.id))) == 5  # once, not twice
+    issues = client.get("/issues/?open=1").get_data(as_text=True)
+    assert "長良川河川敷のごみ拾いと草刈り" in issues and "津保川の水辺の生きもの調査" not in issues
+    closed = db.session.scalar(select(Project).where(Project.status == "closed"))
+    steps = db.session.scalars(select(ProjectTransition.to_status).where(ProjectTransition.project_id == closed.id))
+    assert list(steps)[-1] == "closed" and "親子58組" in client.get(f"/issues/{closed.id}").get_data(as_text=True)
 
 
 def test_seed_demo_is_refused_in_production(app):
