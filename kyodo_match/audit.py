@@ -36,6 +36,10 @@ ACTIONS = {
     "group_representative_invited": "団体の代表者への招待",
     "group_representative_joined": "団体の代表者の追加",
     "group_representative_left": "団体の代表者の辞退",
+    "proposal_submitted": "事業提案の受付",
+    "proposal_routed": "事業提案の担当課への取り次ぎ",
+    "proposal_accepted": "事業提案の採用",
+    "proposal_declined": "事業提案の不採用",
 }
 
 
