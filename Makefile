@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := kyodo_match
 
-.PHONY: run test install install-test browser-deps node-deps vendor db demo bench lint translations messages clean
+.PHONY: run test install install-test browser-deps node-deps vendor db demo bench eval lint translations messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ lint: install-test
 
 bench: install-test
 	$(BIN)/python -m tests.bench
+
+# The matcher's quality on the labelled development set (nDCG@10, recall@10) against two baselines.
+eval: install
+	$(BIN)/python -m tests.eval_matcher
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

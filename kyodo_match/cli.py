@@ -10,10 +10,12 @@ from . import audit
 from .database import write_intent
 from .errors import RuleViolation
 from .extensions import db
+from .matching import cli as matching_cli
 from .models import Department, Role
 
 
 def register_cli(app: Flask) -> None:
+    matching_cli.register(app)  # load-json, suggest (issue 5)
     @app.cli.command("create-user")
     @click.option("--role", "roles", multiple=True, required=True,
                   type=click.Choice([r.value for r in Role]), help="役割（複数指定可）")

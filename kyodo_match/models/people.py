@@ -83,6 +83,7 @@ class VolunteerProfile(db.Model):
     expires_on: Mapped[date] = mapped_column(Date)  # 登録の有効期限（3年）
     renewal_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    external_key: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)  # load-json の外部キー
 
     user: Mapped[User] = relationship()  # noqa: F821
     home_district: Mapped[District | None] = relationship()  # noqa: F821
@@ -137,6 +138,7 @@ class CivicGroup(db.Model):
     stage: Mapped[str] = mapped_column(String(20), default=Stage.CONSULTATION.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    external_key: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)  # load-json の外部キー
 
     districts: Mapped[list[District]] = relationship(secondary=group_district, order_by="District.position")  # noqa: F821
     skills: Mapped[list[Skill]] = relationship(secondary=group_skill, order_by="Skill.position")  # noqa: F821

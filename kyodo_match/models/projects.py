@@ -118,6 +118,7 @@ class Project(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    external_key: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)  # load-json の外部キー
 
     department: Mapped[Department] = relationship()  # noqa: F821
     contact_user: Mapped[User | None] = relationship(foreign_keys=[contact_user_id])  # noqa: F821

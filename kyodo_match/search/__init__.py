@@ -26,12 +26,12 @@ from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from whoosh import index as windex
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
-from whoosh.query import And, Or, Term
+from whoosh.query import And, Or, Require, Term
 
 from ..extensions import db
 from ..models import SearchOutbox, utcnow
 from . import documents
-from .analysis import BigramTokenizer, WordTokenizer, query_words
+from .analysis import BigramTokenizer, WordTokenizer, concept_term, fold, query_words, synonyms, terms
 
 log = logging.getLogger(__name__)
 
@@ -253,12 +253,70 @@ def candidate_ids(kind: str, text: str = "", *, districts: Iterable[int] = (), f
                   page=1, per_page=MAX_CANDIDATES).ids
 
 
+MATCH_FIELDS = {"concept:skill": "m_skill", "concept:text": "m_concept", "words": "m_words"}
+MAX_MATCH_TERMS = 80
+FALLBACK_BELOW = 10  # fewer hits than this: try the character bigrams of the wanted skills as well
+
+
+@dataclass
+class MatchHit:
+    score: float
+    matched: tuple[str, ...]
+
+
+def match(kinds: Iterable[str], weighted: Iterable[tuple[str, str, float]], *, near_districts: Iterable[int] = (),
+          status: str | None = None, fallback_text: str = "", limit: int = 300) -> dict[tuple[str, int], MatchHit]:
+    """For the matcher: BM25 hits of ``kinds`` for weighted terms (field, term or concept label, boost).
+
+    Staff-only documents are included (the caller is staff or a coordinator, and filters again in the database).
+    Candidates come from two searches, so that the best local ones are never crowded out by the city's:
+    the whole index, and the documents in ``near_districts`` (a required filter, `Require(..., optimize=False)`,
+    much faster in Whoosh than ``filter=``). The character-bigram field is only a fallback for few hits.
+    """
+    drain(blocking=False)
+    labels = {concept_term(label): label for label in synonyms().labels}
+    parts, boosts = [], {}
+    for field_name, term, boost in sorted(weighted, key=lambda w: -w[2])[:MAX_MATCH_TERMS]:
+        index_field = MATCH_FIELDS.get(field_name)
+        if index_field is None or not term:
+            continue
+        text = concept_term(term) if index_field != "m_words" else fold(term)
+        parts.append(Term(index_field, text, boost=boost))
+        boosts[(index_field, text)] = boost
+    kinds_q = Or([Term("kind", k) for k in kinds])
+    if status:
+        kinds_q = And([kinds_q, Term("status", status)])
+    hits: dict[tuple[str, int], MatchHit] = {}
+    with _open().searcher() as searcher:
+        def run(scored, restrict, n):
+            # optimize=False: with the optimisation the forks raise AssertionError on Require.
+            for hit in searcher.search(Require(scored, restrict), limit=n, terms=True, optimize=False):
+                key = (hit["kind"], hit["object_id"])
+                if key in hits:
+                    continue
+                found = sorted({(f, t.decode() if isinstance(t, bytes) else t) for f, t in hit.matched_terms()
+                                if f in {"m_skill", "m_concept", "m_words"}},
+                               key=lambda ft: -boosts.get(ft, 0.0))
+                names = dict.fromkeys(labels.get(t, t) if f != "m_words" else t for f, t in found)
+                hits[key] = MatchHit(score=hit.score, matched=tuple(names))
+
+        if parts:
+            scored = Or(parts)
+            if near := [str(d) for d in near_districts]:
+                run(scored, And([kinds_q, Or([Term("districts", d) for d in near])]), limit)
+            run(scored, kinds_q, limit)
+        if len(hits) < FALLBACK_BELOW and (grams := list(dict.fromkeys(terms(fallback_text)))[:MAX_MATCH_TERMS]):
+            run(Or([Term("m_grams", g, boost=0.2) for g in grams]), kinds_q, limit)
+    return hits
+
+
 def check(sample: int = 20) -> dict:
     """Compare the index with the database: counts per kind, and a sample of documents present in both."""
     drain()
     expected = documents.count_indexable()
     with _open().searcher() as searcher:
-        actual = {k: searcher.doc_frequency("kind", k) for k in documents.KINDS}
+        # Counted by searching: doc_frequency would still count documents replaced since the last merge.
+        actual = {k: len(searcher.search(Term("kind", k), limit=None, scored=False)) for k in documents.KINDS}
         missing = []
         for kind in documents.KINDS:
             loader, to_doc, key = documents.LOADERS[kind]

@@ -1,0 +1,1 @@
+"""The matcher (issue 5): suggestions between issues and volunteers or groups, explained; bulk loading of records."""
