@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..errors import Conflict, RuleViolation
+from ..errors import Conflict, NotAllowed, RuleViolation
 from ..extensions import db
-from ..models import EvaluationAnswer, Project, ProjectStatus
+from ..models import EvaluationAnswer, Project, ProjectStatus, User
 from ..reference.services import load_data
+from .lifecycle import can_manage, is_partner
 
 STAGE_CODES = {"計画段階": "plan", "実施段階": "do", "成果把握": "outcome", "事業改善": "improve"}
 ANSWERS = {"yes": _l("はい"), "no": _l("いいえ"), "na": _l("該当なし")}
@@ -71,3 +72,117 @@ def save_answers(project: Project, side: str, actor, submitted: dict[str, tuple[
         row.answer, row.comment, row.answered_by_id = ans, (comment or "").strip()[:1000], actor.id
         db.session.add(row)
     return len(submitted)
+
+
+# --- the sheet's pages: who answers which side, progress, the side-by-side comparison --------------------------
+
+def stages() -> list[tuple[str, list[Item]]]:
+    """The sheet grouped by stage, in order: [(計画段階, [items…]), …]."""
+    out: dict[str, list[Item]] = {}
+    for item in sheet():
+        out.setdefault(item.stage, []).append(item)
+    return list(out.items())
+
+
+def item_label(item: Item) -> str:
+    """How an item is named in messages: 「計画段階 1 事業の目的は明確ですか」."""
+    return f"{item.stage} {item.no}「{item.text}」"
+
+
+def can_answer(user, project: Project, side: str) -> bool:
+    """担当課 answers the department side (its staff and the centre); the partner answers its own side."""
+    if side == "department":
+        return can_manage(user, project)
+    return side == "partner" and is_partner(user, project)
+
+
+def can_view(user, project: Project) -> bool:
+    """Both sheets are shown to those who manage the project and to its partners; to no one else."""
+    return can_manage(user, project) or is_partner(user, project)
+
+
+def require_evaluating(project: Project) -> None:
+    """Raises Conflict (409) unless the project is in 評価 (the sheets are filled in only then)."""
+    if project.status != ProjectStatus.EVALUATING:
+        raise Conflict(_("評価シートは「評価中」の事業にだけ記入できます。"))
+
+
+def progress(project: Project) -> dict[str, int]:
+    """{side: how many of the 25 items it has answered}, in one query."""
+    keys = {i.key for i in sheet()}
+    rows = db.session.execute(select(EvaluationAnswer.side, EvaluationAnswer.item_key)
+                              .where(EvaluationAnswer.project_id == project.id))
+    out = dict.fromkeys(SIDES, 0)
+    for side, key in rows:
+        if side in out and key in keys:
+            out[side] += 1
+    return out
+
+
+@dataclass(frozen=True)
+class Row:
+    item: Item
+    department: EvaluationAnswer | None
+    partner: EvaluationAnswer | None
+    differs: bool
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Both sides side by side: one row per item, grouped by stage, and which side has finished."""
+
+    stages: list[tuple[str, list[Row]]]
+    done: dict[str, int]
+    finished: dict[str, bool]
+    differences: int
+
+
+def comparison(project: Project) -> Comparison:
+    got = answers(project)
+    differ = differences(project)
+    grouped = [(stage, [Row(i, got["department"].get(i.key), got["partner"].get(i.key), i.key in differ)
+                        for i in items]) for stage, items in stages()]
+    total = len(sheet())
+    done = {side: sum(1 for i in sheet() if i.key in got[side]) for side in SIDES}
+    return Comparison(grouped, done, {side: n == total for side, n in done.items()}, len(differ))
+
+
+def _other_side_users(project: Project, side: str) -> list:
+    """Who is told that ``side`` has finished: the partner's people, or the department's contact person."""
+    if side == "partner":
+        contact = project.contact_user
+        if contact is None and project.created_by_id:
+            contact = db.session.get(User, project.created_by_id)
+        return [contact]
+    users = []
+    for partner in project.partners:
+        if partner.volunteer is not None:
+            users.append(partner.volunteer)
+        if partner.group is not None:
+            users.extend(r.user for r in partner.group.representatives)
+    return users
+
+
+def submit_sheet(project: Project, side: str, actor, submitted: dict[str, tuple[str, str]], *, link: str) -> bool:
+    """One side hands in its sheet: every one of the 25 items answered (はい/いいえ/該当なし, comment optional).
+
+    The first time a side finishes, the other side is told (お知らせ, with ``link`` to the comparison).
+    Returns True when this submission finished the side for the first time. Raises NotAllowed (403) for someone
+    who does not answer this side, Conflict (409) outside 評価, RuleViolation (422) naming unanswered items.
+    """
+    if side not in SIDES or not can_answer(actor, project, side):
+        raise NotAllowed()
+    require_evaluating(project)
+    missing = [item_label(i) for i in sheet() if i.key not in submitted]
+    if missing:
+        raise RuleViolation(_("評価シートの全項目に回答してください。"), missing)
+    before = progress(project)[side]
+    save_answers(project, side, actor, submitted)
+    if before == len(sheet()):
+        return False
+    from ..notifications import notify_many
+
+    notify_many(_other_side_users(project, side), "evaluation_finished",
+                _("「%(title)s」の評価シートに%(side)sが回答しました。双方の回答を見比べてください。",
+                  title=project.title, side=SIDES[side]), link)
+    return True

@@ -1,0 +1,196 @@
+"""成果の報告・改善・成果の公表 (V-5-②, V-6): the outcome report, its files, and the public results.
+
+Files are PDF, JPEG or PNG, recognised by their first bytes (never by the name the browser sent), at most 5 MB,
+stored under a random server-chosen name in ``<uploads>/projects/<project_id>/``. Images are decoded and
+re-encoded, so EXIF (GPS position, camera, time) and every other metadata block are left behind.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..errors import Conflict, FieldRefused, NotAllowed
+from ..extensions import db
+from ..models import Project, ProjectFile, ProjectStatus
+from .lifecycle import can_manage, is_partner
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
+MAX_TEXT = 4000
+PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
+EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
+_SIGNATURES = ((b"%PDF-", PDF), (b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG))
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f<>:\"/\\|?*]+")
+
+
+# --- who may do what ------------------------------------------------------------------------------------------
+
+def can_view_report(user, project: Project) -> bool:
+    """The report while it is being written, and every file: the project's managers and partners."""
+    return can_manage(user, project) or is_partner(user, project)
+
+
+def can_download(user, file: ProjectFile) -> bool:
+    """Public files of a closed project to anyone (成果の公表); every file to managers and partners."""
+    project = file.project
+    if file.public and project.status == ProjectStatus.CLOSED:
+        return True
+    return can_view_report(user, project)
+
+
+def _require_manager(actor, project: Project, *statuses: str) -> None:
+    if not can_manage(actor, project):
+        raise NotAllowed()
+    if project.status not in statuses:
+        raise Conflict(_("成果の報告は「評価中」の事業にだけ記入できます。"))
+
+
+# --- the report -----------------------------------------------------------------------------------------------
+
+def save_outcome(project: Project, actor, *, achieved: str, figures: str, improvement: str) -> None:
+    """Record what was achieved against the 成果目標, the figures, and the improvements agreed with the partner
+    (改善). Any of them may be saved unfinished; closing the project needs 達成したこと and 改善.
+
+    Raises NotAllowed (403) for someone who does not manage the project, Conflict (409) outside 評価.
+    """
+    _require_manager(actor, project, ProjectStatus.EVALUATING)
+    project.outcome_achieved = (achieved or "").strip()[:MAX_TEXT]
+    project.outcome_figures = (figures or "").strip()[:MAX_TEXT]
+    project.improvement_notes = (improvement or "").strip()[:MAX_TEXT]
+
+
+# --- files ----------------------------------------------------------------------------------------------------
+
+def sniff(head: bytes) -> str | None:
+    """The content type the bytes really are (PDF, JPEG, PNG), or None for anything else."""
+    return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
+
+
+def clean_name(name: str | None, content_type: str) -> str:
+    """A name safe to show and to send back: no path, no control or reserved characters, at most 120 characters,
+    ending with the extension of what the file really is."""
+    base = unicodedata.normalize("NFKC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = _UNSAFE_NAME.sub("_", base).strip(" ._")
+    if "." in stem:
+        stem = stem.rsplit(".", 1)[0].strip(" ._")
+    ext = EXTENSIONS[content_type]
+    return (stem or _("ファイル"))[:120 - len(ext)] + ext
+
+
+def _reencode(data: bytes, content_type: str) -> bytes:
+    """Decode the image and write only its pixels: no EXIF, GPS, XMP, comments or text chunks survive."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    refused = FieldRefused("file", _("画像を読み込めませんでした。壊れていないJPEGかPNGの画像を選んでください。"))
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format != {JPEG: "JPEG", PNG: "PNG"}[content_type]:
+                raise refused
+            if probe.width * probe.height > MAX_PIXELS:
+                raise FieldRefused("file", _("画像が大きすぎます。4000万画素以下の画像にしてください。"))
+            probe.load()
+            image = ImageOps.exif_transpose(probe)  # keep the photo upright once its orientation tag is gone
+        out = io.BytesIO()
+        if content_type == JPEG:
+            pixels = image.convert("RGB") if image.mode not in ("RGB", "L") else image
+            pixels.info = {}
+            pixels.save(out, format="JPEG", quality=90, optimize=True)
+        else:
+            if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
+                image = image.convert("RGBA")
+            image.info = {"transparency": image.info["transparency"]} if "transparency" in image.info else {}
+            image.save(out, format="PNG", optimize=True)
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        raise refused from None
+    return out.getvalue()
+
+
+def project_dir(root: Path, project_id: int) -> Path:
+    return Path(root) / "projects" / str(int(project_id))
+
+
+def stored_path(root: Path, file: ProjectFile) -> Path:
+    return project_dir(root, file.project_id) / file.stored_name
+
+
+def add_file(project: Project, actor, stream, filename: str | None, *, public: bool, root: Path) -> ProjectFile:
+    """Attach a PDF, JPEG or PNG (≤ 5 MB) to the outcome report; images are stored without their metadata.
+
+    ``stream`` is read at most 5 MB + 1 byte. Nothing is written (no row, no file) when it is refused.
+    Raises NotAllowed (403), Conflict (409) outside 評価, FieldRefused (422, field ``file``) for a file that is
+    too large or is not really a PDF, JPEG or PNG.
+    """
+    _require_manager(actor, project, ProjectStatus.EVALUATING)
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise FieldRefused("file", _("ファイルが大きすぎます。5MB以下のファイルにしてください。"))
+    content_type = sniff(data[:16])
+    if content_type is None:
+        raise FieldRefused("file", _("PDF、JPEG、PNGのファイルだけを登録できます。"))
+    if content_type != PDF:
+        data = _reencode(data, content_type)
+        if len(data) > MAX_BYTES:
+            raise FieldRefused("file", _("ファイルが大きすぎます。5MB以下のファイルにしてください。"))
+    row = ProjectFile(project_id=project.id, original_name=clean_name(filename, content_type),
+                      stored_name=secrets.token_hex(16), content_type=content_type, size=len(data),
+                      public=bool(public), uploaded_by_id=actor.id)
+    folder = project_dir(root, project.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / row.stored_name
+    with open(target, "xb") as out:  # "x": a name collision fails instead of overwriting
+        out.write(data)
+    target.chmod(0o600)
+    project.files.append(row)
+    db.session.add(row)
+    return row
+
+
+def delete_file(project: Project, actor, file: ProjectFile) -> None:
+    """Remove a file from the report while it is being written. The caller commits, then deletes
+    the bytes at :func:`stored_path`. Raises NotAllowed (403), Conflict (409) outside 評価."""
+    _require_manager(actor, project, ProjectStatus.EVALUATING)
+    db.session.delete(file)
+
+
+def set_file_public(project: Project, actor, file: ProjectFile, public: bool) -> None:
+    """Choose whether the file is published with the results. Also allowed after 完了, so that a file can be
+    withdrawn from the public page. Raises NotAllowed (403), Conflict (409) before 評価."""
+    _require_manager(actor, project, ProjectStatus.EVALUATING, ProjectStatus.CLOSED)
+    file.public = bool(public)
+
+
+def load_file(project_id: int, file_id: int) -> ProjectFile | None:
+    return db.session.scalar(select(ProjectFile).where(ProjectFile.id == file_id, ProjectFile.project_id == project_id)
+                             .options(selectinload(ProjectFile.project).selectinload(Project.partners)))
+
+
+# --- 成果の公表 -------------------------------------------------------------------------------------------------
+
+@dataclass
+class ResultsPage:
+    projects: list[Project]
+    total: int
+    page: int
+    pages: int
+
+
+def public_results(page: int, per_page: int = 20) -> ResultsPage:
+    """Every closed project (完了), newest first, with its department and files loaded up front."""
+    base = select(Project).where(Project.status == ProjectStatus.CLOSED)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(page, pages)
+    rows = db.session.scalars(
+        base.options(selectinload(Project.department), selectinload(Project.files))
+        .order_by(Project.closed_at.desc().nulls_last(), Project.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return ResultsPage(list(rows), total, page, pages)
