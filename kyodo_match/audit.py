@@ -40,6 +40,9 @@ ACTIONS = {
     "proposal_routed": "事業提案の担当課への取り次ぎ",
     "proposal_accepted": "事業提案の採用",
     "proposal_declined": "事業提案の不採用",
+    "project_partner_selected": "協働のパートナーの選定",
+    "project_partner_removed": "協働のパートナーの取り消し",
+    "project_agreement_confirmed": "協定の確認",
 }
 
 

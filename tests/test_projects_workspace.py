@@ -102,3 +102,28 @@ def test_partners_are_told_of_an_edit_after_publication(client, login):
     notice = db.session.scalar(select(Notification).where(Notification.user_id == rep.id))
     assert notice is not None and notice.kind == "project_revised" and notice.link == f"/issues/{project.id}"
     assert "「河川の見守り」の内容が変更されました" in notice.message and "場所" in notice.message
+
+
+def test_changing_the_role_split_during_the_agreement_asks_both_sides_to_confirm_again(client, login):
+    from kyodo_match.models import Notification, utcnow
+
+    rep = make_user(Role.GROUP_REP)
+    group = make_group("自治会 つばき", representative=rep)
+    project = make_project(status="agreement", title="公園の花壇づくり", agreement_city_at=utcnow(),
+                           agreement_partner_at=utcnow())
+    db.session.add(ProjectPartner(project_id=project.id, group_id=group.id, reason="花壇の経験"))
+    db.session.commit()
+    login(_staff())
+    unchanged = {"kind": "project", "title": "公園の花壇づくり", "selection_method": "open_call",
+                 "city_role": project.city_role, "partner_role": project.partner_role,
+                 "period_start": project.period_start.isoformat(), "period_end": project.period_end.isoformat(),
+                 "needed_individuals": "5", "needed_groups": "1", "place": "中池公園"}
+    assert client.post(f"/issues/{project.id}/edit", data=unchanged).status_code == 303
+    db.session.refresh(project)
+    assert project.agreement_city_at is not None  # a change outside the agreement keeps the confirmations
+    changed = dict(unchanged, city_role="花の苗と土の支給のみ")
+    assert client.post(f"/issues/{project.id}/edit", data=changed).status_code == 303
+    db.session.refresh(project)
+    assert project.agreement_city_at is None and project.agreement_partner_at is None
+    notices = db.session.scalars(select(Notification.message).where(Notification.user_id == rep.id)).all()
+    assert any("もう一度確認" in m for m in notices)

@@ -143,5 +143,5 @@ def field_labels() -> dict[str, str]:
     form = ProjectForm(meta={"csrf": False}, formdata=None)
     labels = {name: str(f.label.text) for name, f in form._fields.items()}
     labels.update(fields=labels.pop("field_codes"), districts=labels.pop("district_ids"),
-                  skills=labels.pop("skill_ids"))
+                  skills=labels.pop("skill_ids"), agreement=str(_l("協定の確認（もう一度確認が必要になりました）")))
     return labels

@@ -179,6 +179,11 @@ def create_project(dept_id: int, actor, data: dict) -> Project:
     return project
 
 
+# What the agreement (協定) confirms: changing one of these during 協定 asks both sides to confirm again.
+AGREED_FIELDS = frozenset({"city_role", "partner_role", "period_start", "period_end", "budget_total", "budget_city",
+                           "budget_partner", "budget_note"})
+
+
 def update_project(project: Project, actor, data: dict) -> ProjectRevision | None:
     """Save the edit; after publication the changed fields are recorded as a revision and re-indexed.
 
@@ -194,6 +199,11 @@ def update_project(project: Project, actor, data: dict) -> ProjectRevision | Non
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if not changes:
         return None
+    if project.status == ProjectStatus.AGREEMENT and AGREED_FIELDS.intersection(changes):
+        from .partners import reset_agreement  # what both sides confirmed is no longer what is written
+
+        if reset_agreement(project):
+            changes["agreement"] = ["confirmed", "to_confirm_again"]
     revision = ProjectRevision(project=project, actor_id=actor.id, changes=changes)
     db.session.add(revision)
     search.enqueue("project", project.id)
