@@ -99,7 +99,7 @@ class _Checker:
         if not isinstance(value, str):
             self.fail(f"{name} は文字列で指定してください")
             return ""
-        value = value.strip()
+        value = value.replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
         if required and not value:
             self.fail(f"{name} がありません")
         if len(value) > limit:
@@ -111,7 +111,7 @@ class _Checker:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.fail(f"{name} は文字列の配列で指定してください")
             return []
-        return [v.strip() for v in value if v.strip()]
+        return [v.replace("\x00", "").strip() for v in value if v.replace("\x00", "").strip()]
 
     def districts(self, names: list[str], name: str) -> list[District]:
         unknown = [n for n in names if n not in self.ref.districts]
