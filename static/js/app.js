@@ -15,6 +15,11 @@
     box.appendChild(p);
     region.replaceChildren(box);
   });
+  // 印刷ボタン: shown only where script runs (the browser's own print works everywhere).
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
   document.addEventListener("htmx:sendError", function () {
     var region = document.getElementById("flash-region");
     if (!region) return;
