@@ -6,7 +6,9 @@ turns it into one score with the structured fit, and explains it in Japanese:
     score = text × (BASE + W_DISTRICT × district + W_SLOT × time + W_FIELD × field)
 
 Text relevance is the gate (nobody is suggested for what they cannot do), the structure orders those who can:
-someone in the issue's own 地域委員会 who is free at the issue's time comes first.
+someone in the issue's own 地域委員会 who is free at the issue's time comes first. The weights were chosen on the
+development set by one-at-a-time sweeps, keeping moderate values (a text exponent below 1 and equal weight for
+district and time generalise; the exact numbers matter less than these shapes).
 """
 
 from __future__ import annotations
@@ -17,16 +19,16 @@ from dataclasses import dataclass, field
 WEEKDAY_JA = {"mon": "月曜", "tue": "火曜", "wed": "水曜", "thu": "木曜", "fri": "金曜", "sat": "土曜", "sun": "日曜"}
 DAYPART_JA = {"am": "午前", "pm": "午後", "ev": "夜間"}
 
-BASE = 0.25
-W_DISTRICT = 0.35
+BASE = 0.15
+W_DISTRICT = 0.4
 W_SLOT = 0.35
-W_FIELD = 0.05
-SAME_AREA = 0.4  # same 地域 (e.g. 関), another committee: partly near
-TEXT_EXPONENT = 0.5  # flattens BM25 differences: a clear match counts, the exact wording matters less
+W_FIELD = 0.03
+SAME_AREA = 0.15  # same 地域 (e.g. 関), another committee: partly near
+TEXT_EXPONENT = 0.4  # flattens BM25 differences: a clear match counts, the exact wording matters less
 
 # Weights of the query terms (field, source) for an issue → candidates query.
 SKILL_TO_SKILL = 3.0  # the issue's wanted skills against the candidate's skills and qualifications
-SKILL_TO_TEXT = 2.0  # … against the candidate's free text (bio, description)
+SKILL_TO_TEXT = 2.5  # … against the candidate's free text (bio, description)
 TEXT_TO_SKILL = 1.2  # the issue's title and description against the candidate's skills
 TEXT_TO_TEXT = 0.8
 RELATED = 0.3  # a related concept (~ lines of the dictionary), relative to the concept itself
