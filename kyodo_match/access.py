@@ -84,3 +84,17 @@ def staff_like(user) -> bool:
 
 def any_role(user, roles: Iterable[str]) -> bool:
     return user.is_authenticated and user.has_role(*roles)
+
+
+def permitted(obj, may) -> object:
+    """``obj`` when ``may(current_user, obj)``: 404 (abort) when it is missing, 403 (NotAllowed) when not allowed.
+
+    The one way views load an object a user asked for by id and check the object-level rule on the server.
+    """
+    from flask import abort
+
+    if obj is None:
+        abort(404)
+    if not may(current_user, obj):
+        raise NotAllowed()
+    return obj

@@ -10,7 +10,7 @@ from sqlalchemy import false, func, select
 from kyodo_match.errors import Conflict, FieldRefused, NotAllowed, RuleViolation
 from kyodo_match.extensions import db
 from kyodo_match.models import Department, Notification, Project, ProjectPartner, Role
-from kyodo_match.projects import lifecycle, partners
+from kyodo_match.projects import agreement, lifecycle, partners
 from tests.factories import make_group, make_project, make_user, make_volunteer_profile
 
 TODAY = date.today()
@@ -169,16 +169,16 @@ def test_city_and_partner_confirm_then_the_project_may_start(app):
     project, staff, rep = _agreed_setup()
     with pytest.raises(Conflict, match="双方が協定"):
         lifecycle.transition(project, "running", staff, today=TODAY)
-    partners.confirm_agreement(project, staff, "city")
+    agreement.confirm_agreement(project, staff, "city")
     db.session.commit()
     assert "project_agreement_confirmed" in [n.kind for n in _notices(rep)]
     with pytest.raises(Conflict, match="双方が協定"):
         lifecycle.transition(project, "running", staff, today=TODAY)
     with pytest.raises(Conflict, match="確認済み"):
-        partners.confirm_agreement(project, staff, "city")
-    partners.confirm_agreement(project, rep, "partner")
+        agreement.confirm_agreement(project, staff, "city")
+    agreement.confirm_agreement(project, rep, "partner")
     db.session.commit()
-    assert partners.confirmers(project) == {"city": staff, "partner": rep}
+    assert agreement.confirmers(project) == {"city": staff, "partner": rep}
     lifecycle.transition(project, "running", staff, today=TODAY)
     assert project.status == "running"
 
@@ -187,27 +187,27 @@ def test_a_non_partner_cannot_confirm_the_partner_side(app):
     project, staff, _rep = _agreed_setup()
     for outsider in (make_user(Role.GROUP_REP), make_user(Role.VOLUNTEER), staff):
         with pytest.raises(NotAllowed):
-            partners.confirm_agreement(project, outsider, "partner")
+            agreement.confirm_agreement(project, outsider, "partner")
     with pytest.raises(NotAllowed):
-        partners.confirm_agreement(project, _rep, "city")
+        agreement.confirm_agreement(project, _rep, "city")
     assert project.agreement_partner_at is None and project.agreement_city_at is None
 
 
 def test_confirming_outside_the_agreement_step_is_a_conflict(app):
     project = make_project(status="selecting")
     with pytest.raises(Conflict, match="協定"):
-        partners.confirm_agreement(project, _staff(), "city")
+        agreement.confirm_agreement(project, _staff(), "city")
 
 
 def test_reset_agreement_clears_both_confirmations(app):
     project, staff, rep = _agreed_setup()
-    assert partners.reset_agreement(project) is False
-    partners.confirm_agreement(project, staff, "city")
-    partners.confirm_agreement(project, rep, "partner")
-    assert partners.reset_agreement(project) is True
+    assert agreement.reset_agreement(project) is False
+    agreement.confirm_agreement(project, staff, "city")
+    agreement.confirm_agreement(project, rep, "partner")
+    assert agreement.reset_agreement(project) is True
     assert project.agreement_city_at is None and project.agreement_partner_at is None
-    assert partners.confirmers(project) == {"city": None, "partner": None}
-    partners.confirm_agreement(project, staff, "city")  # may confirm again after a reset
+    assert agreement.confirmers(project) == {"city": None, "partner": None}
+    agreement.confirm_agreement(project, staff, "city")  # may confirm again after a reset
 
 
 def test_partnered_projects_lists_the_volunteers_and_the_representatives_projects(app, queries):

@@ -80,7 +80,8 @@ def test_volunteer_proposes_coordinator_routes_and_department_staff_accept_into_
     row = client.post(f"/proposals/{proposal.id}/route", headers=HX,
                       data={"department_id": str(_dept()), "note": "河川の担当としてご検討ください"})
     assert row.status_code == 200
-    assert html(row).lstrip().startswith(f'<li class="card proposal-item" id="proposal-row-{proposal.id}"') and "<html" not in html(row)
+    assert html(row).lstrip().startswith(f'<li class="card proposal-item" id="proposal-row-{proposal.id}"')
+    assert "<html" not in html(row)
     assert "担当課で検討中" in html(row) and "別の担当課に振り分け直す" in html(row)
     db.session.refresh(proposal)
     assert (proposal.status, proposal.department_id, proposal.routed_by_id) == ("routed", _dept(), coordinator.id)

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from ..errors import Conflict, NotAllowed, RuleViolation
 from ..extensions import db
-from ..models import EvaluationAnswer, Project, ProjectStatus, User
+from ..models import EvaluationAnswer, Project, ProjectStatus
 from ..reference.services import load_data
-from .lifecycle import can_manage, is_partner
+from .lifecycle import can_manage, department_contacts, is_partner, partner_users
 
 STAGE_CODES = {"計画段階": "plan", "実施段階": "do", "成果把握": "outcome", "事業改善": "improve"}
 ANSWERS = {"yes": _l("はい"), "no": _l("いいえ"), "na": _l("該当なし")}
@@ -150,17 +150,8 @@ def comparison(project: Project) -> Comparison:
 def _other_side_users(project: Project, side: str) -> list:
     """Who is told that ``side`` has finished: the partner's people, or the department's contact person."""
     if side == "partner":
-        contact = project.contact_user
-        if contact is None and project.created_by_id:
-            contact = db.session.get(User, project.created_by_id)
-        return [contact]
-    users = []
-    for partner in project.partners:
-        if partner.volunteer is not None:
-            users.append(partner.volunteer)
-        if partner.group is not None:
-            users.extend(r.user for r in partner.group.representatives)
-    return users
+        return department_contacts(project)
+    return partner_users(project)
 
 
 def submit_sheet(project: Project, side: str, actor, submitted: dict[str, tuple[str, str]], *, link: str) -> bool:

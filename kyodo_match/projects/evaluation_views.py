@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import public, roles_required, signed_in
+from ..access import permitted, public, roles_required, signed_in
 from ..errors import Conflict, NotAllowed, commit_unless_refused
 from ..extensions import db
 from ..htmx import redirect_to, render
@@ -24,11 +24,9 @@ RECORDED = (ProjectStatus.EVALUATING, ProjectStatus.CLOSED)
 def _project(project_id: int, may_see) -> object:
     """The project: 404 when missing or unpublished to this user, 403 unless ``may_see(user, project)``."""
     project = services.load_project(project_id)
-    if project is None or not services.can_see(current_user, project):
-        abort(404)
-    if not may_see(current_user, project):
-        raise NotAllowed()
-    return project
+    if project is not None and not services.can_see(current_user, project):
+        project = None  # a draft is not there for those who may not see it
+    return permitted(project, may_see)
 
 
 def _upload_root() -> Path:

@@ -69,6 +69,16 @@ def partner_users(project: Project) -> list:
     return users
 
 
+def department_contacts(project: Project) -> list:
+    """Who speaks for the city side: the project's contact person, or whoever created it."""
+    contact = project.contact_user
+    if contact is None and project.created_by_id:
+        from ..models import User
+
+        contact = db.session.get(User, project.created_by_id)
+    return [contact] if contact is not None else []
+
+
 def can_manage(user, project: Project) -> bool:
     """Edit the project and move it along: its department, coordinators and administrators."""
     return is_department_member(user, project) or is_overseer(user)

@@ -8,7 +8,8 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from ..formfields import id_or_none, strip
-from .partners import REASON_MAX, SIDES
+from .agreement import SIDES
+from .partners import REASON_MAX
 
 
 def _reason(label, required_message):

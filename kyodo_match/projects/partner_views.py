@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import roles_required, signed_in
+from ..access import permitted, roles_required, signed_in
 from ..errors import Conflict, NotAllowed, RuleViolation
 from ..extensions import db
 from ..htmx import redirect_to, render
 from ..models import Project, Role
+from . import agreement as agreements
 from . import lifecycle, partners
 from .partner_forms import ConfirmAgreementForm, RemovePartnerForm, SelectPartnerForm
 from .views import MANAGERS, bp
@@ -18,12 +19,7 @@ from .views import MANAGERS, bp
 
 def _managed(project_id: int) -> Project:
     """The project with its partners, if the current user manages it: 404 when missing, 403 otherwise."""
-    project = partners.load_partners(project_id)
-    if project is None:
-        abort(404)
-    if not lifecycle.can_manage(current_user, project):
-        raise NotAllowed()
-    return project
+    return permitted(partners.load_partners(project_id), lifecycle.can_manage)
 
 
 def _partners_page(project: Project, q: str = "", status: int = 200, block: str = "content", **extra):
@@ -92,12 +88,7 @@ def remove_partner(project_id: int, partner_id: int):
 
 
 def _agreement_project(project_id: int) -> Project:
-    project = partners.load_partners(project_id)
-    if project is None:
-        abort(404)
-    if not partners.can_see_agreement(current_user, project):
-        raise NotAllowed()
-    return project
+    return permitted(partners.load_partners(project_id), agreements.can_see_agreement)
 
 
 @bp.route("/<int:project_id>/agreement")
@@ -106,8 +97,8 @@ def agreement(project_id: int):
     """協定書: role split, period and budget, and who confirmed on each side (managers and partners)."""
     project = _agreement_project(project_id)
     return render("projects/agreement.html", project=project, partner_name=partners.partner_name,
-                  confirmers=partners.confirmers(project),
-                  can_confirm={side: partners.can_confirm(current_user, project, side) for side in partners.SIDES})
+                  confirmers=agreements.confirmers(project),
+                  can_confirm={side: agreements.can_confirm(current_user, project, side) for side in agreements.SIDES})
 
 
 @bp.route("/<int:project_id>/agreement/confirm", methods=["POST"])
@@ -119,7 +110,7 @@ def confirm_agreement(project_id: int):
     if not form.validate_on_submit():
         raise RuleViolation(_("確認する側を選んでください。"))
     try:
-        partners.confirm_agreement(project, current_user._get_current_object(), form.side.data)
+        agreements.confirm_agreement(project, current_user._get_current_object(), form.side.data)
     except (NotAllowed, RuleViolation):
         db.session.rollback()
         raise

@@ -21,7 +21,6 @@ from ..extensions import db
 from ..i18n import today_jst
 from ..labels import GROUP_TYPE_LABELS
 from ..models import (
-    AuditEvent,
     CivicGroup,
     GroupRepresentative,
     GroupStatus,
@@ -32,10 +31,9 @@ from ..models import (
     VolunteerProfile,
     utcnow,
 )
-from .lifecycle import can_manage, is_partner
+from ..notifications import notify_many
+from .lifecycle import can_manage
 
-SIDES = ("city", "partner")
-CONFIRMED = "project_agreement_confirmed"  # audit action: who confirmed which side
 REASON_MAX = 2000
 SEARCH_LIMIT = 20
 
@@ -45,20 +43,6 @@ SEARCH_LIMIT = 20
 def can_select_partners(user, project: Project) -> bool:
     """Choose or remove partners: those who manage the project, while it is in 選定."""
     return can_manage(user, project) and project.status == ProjectStatus.SELECTING
-
-
-def can_see_agreement(user, project: Project) -> bool:
-    """The agreement sheet (協定書): the department, the centre, administrators and the partners themselves."""
-    return can_manage(user, project) or is_partner(user, project)
-
-
-def can_confirm(user, project: Project, side: str) -> bool:
-    """Whether ``user`` may confirm ``side`` now (協定 only, not yet confirmed)."""
-    if project.status != ProjectStatus.AGREEMENT or side not in SIDES:
-        return False
-    if side == "city":
-        return can_manage(user, project) and project.agreement_city_at is None
-    return is_partner(user, project) and project.agreement_partner_at is None
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
@@ -73,30 +57,6 @@ def _lock(project: Project) -> None:
     # SQLite: write requests already run in BEGIN IMMEDIATE, one at a time.
     db.session.execute(select(Project).where(Project.id == project.id).with_for_update()
                        .execution_options(populate_existing=True))
-
-
-def _partner_users(project: Project) -> list[User]:
-    """Who speaks for the partner side: each partner volunteer and every representative of a partner group."""
-    users: list[User] = []
-    for p in project.partners:
-        if p.volunteer is not None:
-            users.append(p.volunteer)
-        if p.group is not None:
-            users.extend(r.user for r in p.group.representatives)
-    return users
-
-
-def _notify_all(users, kind: str, message: str, link: str) -> None:
-    from ..notifications import notify_many
-
-    notify_many(users, kind, message, link)
-
-
-def _city_contacts(project: Project) -> list[User]:
-    contact = project.contact_user
-    if contact is None and project.created_by_id:
-        contact = db.session.get(User, project.created_by_id)
-    return [contact] if contact is not None else []
 
 
 def partner_name(partner: ProjectPartner) -> str:
@@ -188,7 +148,7 @@ def select_partner(project: Project, actor, *, group_id: int | None = None, volu
     db.session.expire(project, ["partners"])
     audit.record("project_partner_selected", actor=actor, target=f"project:{project.id}",
                  partner=f"group:{group_id}" if group_id else f"user:{volunteer_user_id}")
-    _notify_all(choice.recipients, "project_partner_selected",
+    notify_many(choice.recipients, "project_partner_selected",
                 _("「%(title)s」の協働のパートナーに選ばれました。協定の内容を確認してください。", title=project.title),
                 _path("projects.agreement", project_id=project.id))
     return partner
@@ -218,7 +178,7 @@ def remove_partner(project: Project, actor, partner_id: int, reason: str) -> Non
     db.session.delete(partner)
     db.session.flush()
     db.session.expire(project, ["partners"])
-    _notify_all(recipients, "project_partner_removed",
+    notify_many(recipients, "project_partner_removed",
                 _("「%(title)s」の協働のパートナーの選定が取り消されました。理由: %(reason)s",
                   title=project.title, reason=reason[:200]),
                 _path("projects.show", project_id=project.id))
@@ -279,70 +239,6 @@ def load_partners(project_id: int) -> Project | None:
         selectinload(Project.partners).selectinload(ProjectPartner.volunteer),
         selectinload(Project.partners).selectinload(ProjectPartner.group)
         .selectinload(CivicGroup.representatives).selectinload(GroupRepresentative.user)))
-
-
-# --- 協定: both sides confirm ------------------------------------------------------------------------------------
-
-def confirm_agreement(project: Project, actor, side: str) -> None:
-    """One side confirms the agreement (role split, period, budget) while the project is in 協定.
-
-    ``side`` "city" is for those who manage the project, "partner" for a partner (a volunteer partner or a
-    representative of a partner group confirms for the partner side). The other side is notified.
-    Raises RuleViolation (422) for an unknown side, NotAllowed (403) for the wrong person, Conflict (409)
-    outside 協定 or when that side has already confirmed.
-    """
-    if side not in SIDES:
-        raise RuleViolation(_("確認する側を選んでください。"))
-    allowed = can_manage(actor, project) if side == "city" else is_partner(actor, project)
-    if not allowed:
-        raise NotAllowed()
-    if project.status != ProjectStatus.AGREEMENT:
-        raise Conflict(_("協定を確認できるのは「協定」の段階の事業だけです。"))
-    _lock(project)
-    column = "agreement_city_at" if side == "city" else "agreement_partner_at"
-    if getattr(project, column) is not None:
-        raise Conflict(_("この協定はすでに確認済みです。"))
-    setattr(project, column, utcnow())
-    audit.record(CONFIRMED, actor=actor, target=f"project:{project.id}", side=side)
-    link = _path("projects.agreement", project_id=project.id)
-    if side == "city":
-        _notify_all(_partner_users(project), "project_agreement_confirmed",
-                    _("「%(title)s」の協定を市（%(dept)s）が確認しました。内容を確認してください。",
-                      title=project.title, dept=project.department.name), link)
-    else:
-        _notify_all(_city_contacts(project), "project_agreement_confirmed",
-                    _("「%(title)s」の協定をパートナーが確認しました。", title=project.title), link)
-
-
-def reset_agreement(project: Project) -> bool:
-    """Clear both confirmations, so that both sides confirm again. Returns whether anything was cleared.
-
-    For the lead's ``services.update_project``: call it when the role split (city_role / partner_role), the
-    period or the budget change while the project is in 協定 — what was confirmed is no longer what is written.
-    It neither commits nor notifies; the caller decides.
-    """
-    if project.agreement_city_at is None and project.agreement_partner_at is None:
-        return False
-    project.agreement_city_at = None
-    project.agreement_partner_at = None
-    return True
-
-
-def confirmers(project: Project) -> dict[str, User | None]:
-    """Who gave the current confirmation of each side (from the audit log; None when not recorded)."""
-    out: dict[str, User | None] = {side: None for side in SIDES}
-    events = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.action == CONFIRMED, AuditEvent.target == f"project:{project.id}")
-        .options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc()).limit(20))
-    for e in events:
-        side = (e.details or {}).get("side")
-        if side in out and out[side] is None:
-            out[side] = e.actor
-    if project.agreement_city_at is None:
-        out["city"] = None
-    if project.agreement_partner_at is None:
-        out["partner"] = None
-    return out
 
 
 # --- わたしの協働事業 ----------------------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ def update_project(project: Project, actor, data: dict) -> ProjectRevision | Non
     if not changes:
         return None
     if project.status == ProjectStatus.AGREEMENT and AGREED_FIELDS.intersection(changes):
-        from .partners import reset_agreement  # what both sides confirmed is no longer what is written
+        from .agreement import reset_agreement  # what both sides confirmed is no longer what is written
 
         if reset_agreement(project):
             changes["agreement"] = ["confirmed", "to_confirm_again"]

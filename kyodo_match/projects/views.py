@@ -8,8 +8,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ..access import public, roles_required
-from ..errors import Conflict, NotAllowed, RuleViolation, commit_unless_refused
+from ..access import permitted, public, roles_required
+from ..errors import Conflict, RuleViolation, commit_unless_refused
 from ..extensions import db
 from ..htmx import redirect_to, render
 from ..i18n import today_jst
@@ -29,12 +29,7 @@ def _status() -> int:
 
 def _manageable(project_id: int) -> Project:
     """The project, if the current user manages it: 404 when missing, 403 for another department."""
-    project = services.load_project(project_id)
-    if project is None:
-        abort(404)
-    if not lifecycle.can_manage(current_user, project):
-        raise NotAllowed()
-    return project
+    return permitted(services.load_project(project_id), lifecycle.can_manage)
 
 
 def _detail(project: Project, status: int = 200, block: str = "content", **extra):

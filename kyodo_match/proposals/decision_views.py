@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import roles_required
-from ..errors import NotAllowed, commit_unless_refused
+from ..access import permitted, roles_required
+from ..errors import commit_unless_refused
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..models import Proposal, Role
@@ -24,12 +24,7 @@ DEPARTMENT_STATUSES = (S.ROUTED.value, S.ACCEPTED.value, S.DECLINED.value)
 
 def _actionable(proposal_id: int) -> Proposal:
     """404 when missing; 403 for staff who may not see it (another department's proposal)."""
-    proposal = services.load_proposal(proposal_id)
-    if proposal is None:
-        abort(404)
-    if not services.can_see_proposal(current_user, proposal):
-        raise NotAllowed()
-    return proposal
+    return permitted(services.load_proposal(proposal_id), services.can_see_proposal)
 
 
 def _route_row(proposal: Proposal, form=None, status: int = 200):
