@@ -12,7 +12,7 @@ from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..models import Proposal, Role
 from ..pagination import page_arg
-from . import services
+from . import queries, services
 from .forms import AcceptForm, DeclineForm, RouteForm
 from .views import PER_PAGE, bp
 
@@ -24,7 +24,7 @@ DEPARTMENT_STATUSES = (S.ROUTED.value, S.ACCEPTED.value, S.DECLINED.value)
 
 def _actionable(proposal_id: int) -> Proposal:
     """404 when missing; 403 for staff who may not see it (another department's proposal)."""
-    return permitted(services.load_proposal(proposal_id), services.can_see_proposal)
+    return permitted(queries.load_proposal(proposal_id), services.can_see_proposal)
 
 
 def _route_row(proposal: Proposal, form=None, status: int = 200):
@@ -43,7 +43,7 @@ def queue():
     """事業提案の振り分け: submitted proposals (oldest first) to route, and routed ones to re-route."""
     status = request.args.get("status", S.SUBMITTED.value)
     status = status if status in services.OPEN else S.SUBMITTED.value
-    pagination = db.paginate(services.queue_query(status), page=page_arg(), per_page=PER_PAGE, error_out=False)
+    pagination = db.paginate(queries.queue_query(status), page=page_arg(), per_page=PER_PAGE, error_out=False)
     return render("proposals/queue.html", pagination=pagination, current=status, form=None,
                   departments=services.active_departments())
 
@@ -68,7 +68,7 @@ def department():
     """担当課に届いた提案: proposals routed to my department, to accept or decline; and those decided."""
     status = request.args.get("status", S.ROUTED.value)
     status = status if status in DEPARTMENT_STATUSES else S.ROUTED.value
-    pagination = db.paginate(services.department_query(current_user.department_id, status), page=page_arg(),
+    pagination = db.paginate(queries.department_query(current_user.department_id, status), page=page_arg(),
                              per_page=PER_PAGE, error_out=False)
     return render("proposals/department.html", pagination=pagination, current=status,
                   statuses=DEPARTMENT_STATUSES, department=current_user.department)

@@ -14,7 +14,7 @@ from ..htmx import redirect_to, render
 from ..models import Proposal, Role
 from ..pagination import page_arg
 from ..projects.lifecycle import can_manage, is_overseer
-from . import services
+from . import queries, services
 from .forms import ProposalForm
 
 bp = Blueprint("proposals", __name__)
@@ -31,7 +31,7 @@ def _status() -> int:
 
 def load_proposal(proposal_id: int) -> Proposal:
     """The proposal, if the current user may see it; 404 otherwise, so that an undecided one does not show."""
-    proposal = services.load_proposal(proposal_id)
+    proposal = queries.load_proposal(proposal_id)
     if proposal is None or not services.can_see_proposal(current_user, proposal):
         abort(404)
     return proposal
@@ -42,7 +42,7 @@ def show_page(proposal: Proposal):
     project = proposal.project
     return render(
         "proposals/show.html", proposal=proposal,
-        published=services.published_project(proposal),
+        published=queries.published_project(proposal),
         draft=project if project is not None and can_manage(current_user, project) else None,
         private=is_overseer(current_user), is_proposer=services.is_proposer(current_user, proposal),
         can_route=services.can_take(current_user, proposal, services.S.ROUTED.value),
@@ -56,7 +56,7 @@ def index():
     """事業提案の結果: what 事業提案 is, and decided proposals with their outcome; htmx swaps #proposal-results."""
     outcome = request.args.get("outcome", "")
     outcome = outcome if outcome in services.DECIDED else ""
-    pagination = db.paginate(services.decided_query(outcome or None), page=page_arg(), per_page=PER_PAGE,
+    pagination = db.paginate(queries.decided_query(outcome or None), page=page_arg(), per_page=PER_PAGE,
                              error_out=False)
     return render("proposals/index.html", block="results", pagination=pagination, outcome=outcome,
                   can_propose=services.can_propose(current_user))
@@ -88,7 +88,7 @@ def new():
 @roles_required(*PROPOSERS, refusal=NOT_A_PROPOSER)
 def mine():
     """わたしの提案: my proposals and those of my groups, with where each one stands."""
-    pagination = db.paginate(services.mine_query(current_user), page=page_arg(), per_page=PER_PAGE,
+    pagination = db.paginate(queries.mine_query(current_user), page=page_arg(), per_page=PER_PAGE,
                              error_out=False)
     return render("proposals/mine.html", pagination=pagination)
 
@@ -102,6 +102,6 @@ def show(proposal_id: int):
 
 @bp.context_processor
 def _proposal_labels() -> dict:
-    return {"proposal_status_labels": services.STATUS_LABELS, "proposer_label": services.proposer_label,
+    return {"proposal_status_labels": services.STATUS_LABELS, "proposer_label": queries.proposer_label,
             "proposal_steps": services.TRANSITIONS, "decided_statuses": services.DECIDED,
-            "published_project": services.published_project}
+            "published_project": queries.published_project}
