@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select
 
 from .extensions import db
 from .mail import send_mail
-from .models import Notification, User
+from .models import Notification, NotificationPreference, User
 
 _PENDING = "kyodo_pending_mail"
 NOTIFICATIONS_PATH = "/account/notifications"  # the notification centre (account.notifications)
@@ -25,9 +25,55 @@ def notify(user: User | None, kind: str, message: str, link: str | None = None, 
     """
     if user is None or not user.is_active:
         return
-    db.session.add(Notification(user_id=user.id, kind=kind, message=message[:400], link=link))
-    if email and user.email:
+    mode = mail_mode(user.id, kind) if email and user.email else OFF
+    db.session.add(Notification(user_id=user.id, kind=kind, message=message[:400], link=link,
+                                digest_pending=mode == DIGEST))
+    if mode == INSTANT:
         db.session.info.setdefault(_PENDING, []).append((user.email, message, link))
+
+
+INSTANT, DIGEST, OFF = "instant", "digest", "off"
+MODES = (INSTANT, DIGEST, OFF)
+
+
+def mail_mode(user_id: int, kind: str) -> str:
+    """How ``user_id`` wants notices of ``kind`` by e-mail (each time by default; the in-app notice always stays)."""
+    mode = db.session.scalar(select(NotificationPreference.mode).where(
+        NotificationPreference.user_id == user_id, NotificationPreference.kind == kind))
+    return mode if mode in MODES else INSTANT
+
+
+def set_mail_mode(user: User, kind: str, mode: str) -> None:
+    """Store one preference (RuleViolation-free: unknown modes fall back to each time)."""
+    mode = mode if mode in MODES else INSTANT
+    pref = db.session.scalar(select(NotificationPreference).where(
+        NotificationPreference.user_id == user.id, NotificationPreference.kind == kind))
+    if pref is None:
+        db.session.add(NotificationPreference(user_id=user.id, kind=kind, mode=mode))
+    else:
+        pref.mode = mode
+
+
+def send_digests() -> int:
+    """One e-mail per user with every notice waiting for the daily digest (then no longer pending).
+    Returns how many e-mails were sent; the caller commits (the mail goes after the commit)."""
+    rows = db.session.scalars(select(Notification).where(Notification.digest_pending.is_(True))
+                              .order_by(Notification.user_id, Notification.created_at)).all()
+    by_user: dict[int, list[Notification]] = {}
+    for n in rows:
+        by_user.setdefault(n.user_id, []).append(n)
+    sent = 0
+    for user_id, notices in by_user.items():
+        user = db.session.get(User, user_id)
+        for n in notices:
+            n.digest_pending = False
+        if user is None or not user.is_active or not user.email:
+            continue
+        lines = [f"・{n.message}" + (f"\n  {_absolute(n.link)}" if n.link else "") for n in notices]
+        summary = _("お知らせが%(n)d件あります。", n=len(notices))
+        db.session.info.setdefault(_PENDING, []).append((user.email, summary, None, "\n".join(lines)))
+        sent += 1
+    return sent
 
 
 def notify_many(users, kind: str, message: str, link: str | None = None, *, email: bool = True) -> int:
@@ -58,9 +104,9 @@ def _send_pending(session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    for to, message, link in pending:
+    for to, message, link, *detail in pending:
         body = "\n\n".join(filter(None, [
-            message, _absolute(link),
+            message, *detail, _absolute(link),
             _("このメールは関市「協働マッチ」から自動で送信しています。お知らせの一覧: %(url)s",
               url=_absolute(NOTIFICATIONS_PATH)),
         ]))

@@ -1,6 +1,15 @@
 """The whole schema, one module per domain, re-exported here."""
 
 from .accounts import SELF_SERVICE_ROLES, ConsentRecord, Role, User, UserRole
+from .applications import (
+    ActivityRecord,
+    Application,
+    ApplicationMessage,
+    ApplicationOrigin,
+    ApplicationStatus,
+    ApplicationTransition,
+    NotificationPreference,
+)
 from .audit import AuditEvent
 from .people import (
     DAYPARTS,
@@ -38,6 +47,13 @@ from .reference import ActivityField, Area, Department, District, Skill, SkillCa
 from .types import UTCDateTime, utcnow
 
 __all__ = [
+    "ActivityRecord",
+    "Application",
+    "ApplicationMessage",
+    "ApplicationOrigin",
+    "ApplicationStatus",
+    "ApplicationTransition",
+    "NotificationPreference",
     "Domain",
     "EvaluationAnswer",
     "Method",

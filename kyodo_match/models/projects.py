@@ -69,6 +69,9 @@ class Project(db.Model):
         Index("ix_project_status_recruit_until", "status", "recruit_until"),
         Index("ix_project_status_published_at", "status", "published_at"),
         CheckConstraint("needed_individuals >= 0 AND needed_groups >= 0", name="needed_not_negative"),
+        # The backstop of the capacity rule: confirmations never exceed the places (counted by conditional UPDATE).
+        CheckConstraint("taken_individuals >= 0 AND taken_individuals <= needed_individuals", name="individuals_fit"),
+        CheckConstraint("taken_groups >= 0 AND taken_groups <= needed_groups", name="groups_fit"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,6 +97,8 @@ class Project(db.Model):
     period_end: Mapped[date | None] = mapped_column(Date)  # ルール5: 協働の期限
     needed_individuals: Mapped[int] = mapped_column(default=0)
     needed_groups: Mapped[int] = mapped_column(default=0)
+    taken_individuals: Mapped[int] = mapped_column(default=0, server_default="0")  # confirmed places (確定)
+    taken_groups: Mapped[int] = mapped_column(default=0, server_default="0")
     schedule_slots: Mapped[list] = mapped_column(JSON, default=list)  # weekly slots (SLOTS codes)
     schedule_dates: Mapped[list] = mapped_column(JSON, default=list)  # ISO dates
     schedule_note: Mapped[str] = mapped_column(String(300), default="")
@@ -278,3 +283,4 @@ class Notification(db.Model):
     link: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    digest_pending: Mapped[bool] = mapped_column(default=False, server_default=false())  # for the daily digest

@@ -172,4 +172,18 @@ def transition(project: Project, target: str, actor, *, comment: str = "", today
         project.closed_at = now
     db.session.add(step)
     search.enqueue("project", project.id)
+    _carry_applications(project, target)
     return step
+
+
+def _carry_applications(project: Project, target: str) -> None:
+    """Applications follow the project: open ones expire once recruitment is over (協定・中止), confirmed ones
+    start with the project (実施中) and finish with it (評価・完了)."""
+    from ..applications.flow import close_recruitment
+
+    if target in (S.AGREEMENT, S.CANCELLED):
+        close_recruitment(project)
+    elif target == S.RUNNING:
+        close_recruitment(project, running=True)
+    elif target in (S.EVALUATING, S.CLOSED):
+        close_recruitment(project, finished=True)

@@ -66,10 +66,15 @@ def can_view_private(viewer, profile: VolunteerProfile) -> bool:
 def has_approved_match(viewer, volunteer_user_id: int) -> bool:
     """Whether ``viewer`` (a department or group) is the other side of an approved match with this volunteer.
 
-    Always False until matching exists: issue 6 (matching) fills this hook, and contact data then reaches
-    the partner through :func:`can_view_contact` without any other change.
+    True for those who manage a project in which this volunteer's participation is confirmed (確定 or later).
     """
-    return False
+    from ..applications.flow import MATCHED
+    from ..models import Application, Project
+    from ..projects.lifecycle import can_manage
+
+    projects = db.session.scalars(select(Project).join(Application, Application.project_id == Project.id).where(
+        Application.volunteer_user_id == volunteer_user_id, Application.status.in_(MATCHED))).all()
+    return any(can_manage(viewer, p) for p in projects)
 
 
 def can_view_contact(viewer, profile: VolunteerProfile) -> bool:
