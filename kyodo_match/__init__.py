@@ -68,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     from .coordination.views import bp as coordination_bp
     from .groups.views import bp as groups_bp
     from .main.views import bp as main_bp
+    from .matching.views import bp as matching_bp
     from .projects.views import bp as projects_bp
     from .proposals.views import bp as proposals_bp
     from .volunteers.views import bp as volunteers_bp
@@ -81,3 +82,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(groups_bp, url_prefix="/groups")
     app.register_blueprint(projects_bp, url_prefix="/issues")
     app.register_blueprint(proposals_bp, url_prefix="/proposals")
+    app.register_blueprint(matching_bp)

@@ -11,6 +11,7 @@ from .applications import (
     NotificationPreference,
 )
 from .audit import AuditEvent
+from .matching import SuggestionFeedback
 from .people import (
     DAYPARTS,
     SLOTS,
@@ -68,6 +69,7 @@ __all__ = [
     "Proposal",
     "ProposalStatus",
     "SelectionMethod",
+    "SuggestionFeedback",
     "DAYPARTS",
     "SLOTS",
     "TRAVEL_MODES",
