@@ -85,8 +85,21 @@ MESSAGES = {
 }
 
 
+def is_api_request() -> bool:
+    """The JSON API (/api/…): errors are JSON there, never an HTML page."""
+    return request.path.startswith("/api/")
+
+
 def error_response(status: int, detail: str | None = None, problems: list[str] | None = None, headers=None):
     title, hint = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+    if is_api_request():
+        from flask import jsonify
+
+        response = jsonify({"error": str(detail or title), "problems": [str(p) for p in problems or []]})
+        response.status_code = status
+        for key, value in (headers or {}).items():
+            response.headers[key] = value
+        return response
     response = render(
         "errors/error.html", block="content", status=status,
         status_code=status, title=title, hint=hint, detail=detail, problems=problems or [],

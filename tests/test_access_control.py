@@ -63,6 +63,8 @@ def test_server_enforces_the_declared_rule_for(who, app, client, login):
             if allowed:
                 assert status < 500, f"{who} {method} {url}: {status}"
                 assert status != 403, f"{who} {method} {url} refused although allowed"
+            elif who == "anonymous" and url.startswith("/api/"):
+                assert status == 401 and response.is_json, f"anonymous {method} {url}: {status}"
             elif who == "anonymous":
                 assert status in (302, 303), f"anonymous {method} {url}: {status}"
                 assert "/login" in response.headers["Location"]

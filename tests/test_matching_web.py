@@ -116,18 +116,22 @@ def test_others_get_403_on_the_panel_and_the_api(who, city, client, login):
     project = city["project"]
     assert client.get(_panel_url(project)).status_code == 403
     assert client.get(_panel_url(project), headers={"HX-Request": "true"}).status_code == 403
-    assert _api(client, project).status_code == 403
+    refused = _api(client, project)
+    assert refused.status_code == 403 and refused.is_json and refused.get_json()["error"]
     marked = client.post(f"{_panel_url(project)}/feedback",
                          data={"kind": "group", "candidate_id": city["group"].id, "reason": "other"})
     assert marked.status_code == 403
     assert db.session.scalar(select(func.count()).select_from(SuggestionFeedback)) == 0
 
 
-def test_anonymous_is_sent_to_login(city, client):
+def test_anonymous_is_sent_to_login_and_the_api_answers_401_json(city, client):
     project = city["project"]
-    for url in (_panel_url(project), f"/api/issues/{project.id}/suggestions", "/volunteers/me/suggestions"):
+    for url in (_panel_url(project), "/volunteers/me/suggestions"):
         response = client.get(url)
         assert response.status_code in (302, 303) and "/login" in response.headers["Location"], url
+    api = client.get(f"/api/issues/{project.id}/suggestions")
+    assert api.status_code == 401 and api.get_json()["error"] == "ログインが必要です"
+    assert client.get("/api/issues/999999/suggestions").status_code == 401
 
 
 def test_coordinators_use_the_api_with_its_json_shape(city, client, login_as):

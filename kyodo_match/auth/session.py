@@ -29,6 +29,10 @@ def init_login(app: Flask) -> None:
     @login_manager.unauthorized_handler
     def unauthorized():
         target = url_for("auth.login", next=_safe_next(request.full_path))
+        from ..errors import error_response, is_api_request
+
+        if is_api_request():
+            return error_response(401)
         if request.headers.get("HX-Request") == "true":
             # Never swap a login form into a fragment: send the whole page to the login screen.
             response = app.make_response(("", 401))
