@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from .extensions import db
 from .mail import send_mail
@@ -52,6 +52,10 @@ def set_mail_mode(user: User, kind: str, mode: str) -> None:
         db.session.add(NotificationPreference(user_id=user.id, kind=kind, mode=mode))
     else:
         pref.mode = mode
+    if mode == OFF:  # "no e-mail" also means no digest tomorrow of what was waiting (the notices stay in-app)
+        db.session.execute(update(Notification).where(
+            Notification.user_id == user.id, Notification.kind == kind, Notification.digest_pending.is_(True))
+            .values(digest_pending=False).execution_options(synchronize_session=False))
 
 
 def send_digests() -> int:
