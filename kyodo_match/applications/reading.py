@@ -1,0 +1,171 @@
+"""What the applicant-side pages read: the apply panel's options, one application, my applications, my history.
+
+Each page is one query (plus selectinload of what it shows), never a query per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import (
+    ActivityRecord,
+    Application,
+    ApplicationMessage,
+    ApplicationStatus,
+    ApplicationTransition,
+    CivicGroup,
+    GroupRepresentative,
+    Project,
+    Role,
+    VolunteerProfile,
+)
+from . import flow, services
+
+A = ApplicationStatus
+SELF = "self"  # the apply form's value for 「個人として」; a group is its id
+
+
+# --- the apply panel and form ------------------------------------------------------------------------------------
+
+@dataclass
+class Identity:
+    """One way the user can apply: as themself, or for a verified group they represent."""
+
+    value: str  # SELF or the group's id
+    label: str  # 個人として応募する / 「…」として応募する
+    name: str  # あなた / the group's name
+    group_id: int | None
+    skills: list = field(default_factory=list)
+    applied: Application | None = None
+
+    @property
+    def skill_ids(self) -> set[int]:
+        return {s.id for s in self.skills}
+
+
+@dataclass
+class ApplyOptions:
+    """Everything the 「応募する」 panel and form need to know about this user and this project."""
+
+    open: bool  # recruiting now (公募中, within the period)
+    identities: list[Identity]
+    applied: list[Application]  # their applications (or invitations) to this project, as themself or a group
+    lapsed: bool  # a volunteer whose registration has expired
+    unregistered: bool  # a volunteer who has not registered yet
+
+    @property
+    def free(self) -> list[Identity]:
+        """The identities that have not applied yet."""
+        return [i for i in self.identities if i.applied is None]
+
+    def identity(self, value: str | None) -> Identity | None:
+        return next((i for i in self.identities if i.value == value), None)
+
+
+def _profile(user_id: int) -> VolunteerProfile | None:
+    return db.session.scalar(select(VolunteerProfile).where(VolunteerProfile.user_id == user_id)
+                             .options(selectinload(VolunteerProfile.skills)))
+
+
+def apply_options(project: Project, user, today: date) -> ApplyOptions:
+    """The user's ways to apply to ``project`` and what they already sent (three queries, whatever the count)."""
+    profile = _profile(user.id) if user.has_role(Role.VOLUNTEER) else None
+    current = profile is not None and profile.expires_on is not None and profile.expires_on >= today
+    groups = list(db.session.scalars(
+        select(CivicGroup).where(CivicGroup.id.in_([g.id for g in services.groups_that_may_apply(user)]))
+        .options(selectinload(CivicGroup.skills)).order_by(CivicGroup.name)))
+    identities = []
+    if current:
+        identities.append(Identity(SELF, _("個人として応募する"), _("あなた"), None, list(profile.skills)))
+    identities += [Identity(str(g.id), _("「%(name)s」として応募する", name=g.name), g.name, g.id, list(g.skills))
+                   for g in groups]
+    mine = [Application.volunteer_user_id == user.id]
+    if groups:
+        mine.append(Application.group_id.in_([g.id for g in groups]))
+    applied = list(db.session.scalars(select(Application).where(Application.project_id == project.id, or_(*mine))
+                                      .options(joinedload(Application.group)).order_by(Application.id)))
+    for identity in identities:
+        identity.applied = next((a for a in applied if (a.group_id == identity.group_id if identity.group_id
+                                                        else a.volunteer_user_id == user.id)), None)
+    return ApplyOptions(open=services.recruiting_now(project, today), identities=identities, applied=applied,
+                        lapsed=profile is not None and not current,
+                        unregistered=user.has_role(Role.VOLUNTEER) and profile is None)
+
+
+# --- one application ----------------------------------------------------------------------------------------------
+
+def load_application(app_id: int) -> Application | None:
+    """The application with its project, people, timeline and thread (constant number of queries)."""
+    return db.session.scalar(select(Application).where(Application.id == app_id).options(
+        joinedload(Application.project).joinedload(Project.department),
+        joinedload(Application.project).joinedload(Project.contact_user),
+        joinedload(Application.volunteer),
+        joinedload(Application.group).selectinload(CivicGroup.representatives).joinedload(GroupRepresentative.user),
+        selectinload(Application.transitions).joinedload(ApplicationTransition.actor),
+        selectinload(Application.messages).joinedload(ApplicationMessage.author),
+    ))
+
+
+def contact_profile(app: Application) -> VolunteerProfile | None:
+    """The applying volunteer's registration (real name, e-mail, phone): only for a caller that checked
+    flow.can_see_contacts and that the viewer is on the department's side."""
+    return db.session.get(VolunteerProfile, app.volunteer_user_id) if app.volunteer_user_id else None
+
+
+# --- my applications and my history --------------------------------------------------------------------------------
+
+SECTIONS = [  # (key, heading, statuses) on わたしの応募
+    ("invited", _l("招待"), {A.INVITED.value}),
+    ("open", _l("進行中"), flow.OPEN - {A.INVITED.value}),
+    ("matched", _l("確定・活動中"), {A.CONFIRMED.value, A.ACTIVE.value}),
+    ("ended", _l("終わったもの"), {A.COMPLETED.value, A.DECLINED.value, A.WITHDRAWN.value, A.EXPIRED.value,
+                                 A.INVITATION_DECLINED.value}),
+]
+
+
+def _mine_clause(user):
+    groups = select(GroupRepresentative.group_id).where(GroupRepresentative.user_id == user.id)
+    return or_(Application.volunteer_user_id == user.id, Application.group_id.in_(groups))
+
+
+def my_applications(user) -> dict[str, list[Application]]:
+    """My applications and my groups' ones, newest activity first, by section (see SECTIONS)."""
+    rows = db.session.scalars(select(Application).where(_mine_clause(user)).options(
+        joinedload(Application.project).joinedload(Project.department),
+        joinedload(Application.volunteer),
+        joinedload(Application.group).selectinload(CivicGroup.representatives),
+    ).order_by(Application.last_action_at.desc(), Application.id.desc())).unique().all()
+    return {key: [a for a in rows if a.status in statuses] for key, _heading, statuses in SECTIONS}
+
+
+@dataclass
+class History:
+    """活動履歴: the days recorded for me and my groups, and the hours each of us gave."""
+
+    records: list[ActivityRecord]
+    totals: list[tuple[str, float]]  # (who: あなた / the group's name, hours attended)
+
+
+def hours(minutes: int) -> float:
+    return round(minutes / 60, 1)
+
+
+def activity_history(user) -> History:
+    records = list(db.session.scalars(
+        select(ActivityRecord).join(Application, ActivityRecord.application_id == Application.id)
+        .where(_mine_clause(user))
+        .options(joinedload(ActivityRecord.application).joinedload(Application.project),
+                 joinedload(ActivityRecord.application).joinedload(Application.group))
+        .order_by(ActivityRecord.activity_date.desc(), ActivityRecord.id.desc())))
+    minutes: dict[str, int] = {}
+    for r in records:
+        who = r.application.group.name if r.application.group is not None else _("あなた")
+        minutes[who] = minutes.get(who, 0) + (r.minutes if r.attended else 0)
+    return History(records, [(who, hours(m)) for who, m in minutes.items()])
