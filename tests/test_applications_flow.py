@@ -229,3 +229,12 @@ def test_attendance_only_for_confirmed_participants(people):
                                        minutes=180)
     db.session.commit()
     assert record.id == again.id and again.minutes == 180
+
+
+def test_nobody_is_invited_into_a_kind_of_place_the_project_does_not_have(people):
+    only_people = make_project(status="recruiting", needed_individuals=3, needed_groups=0)
+    with pytest.raises(RuleViolation):
+        services.invite(only_people, people["staff"], group_id=make_group("NPO法人 ささゆり").id, today=TODAY)
+    only_groups = make_project(status="recruiting", title="団体だけ", needed_individuals=0, needed_groups=1)
+    with pytest.raises(RuleViolation):
+        services.invite(only_groups, people["staff"], volunteer_user_id=_volunteer().id, today=TODAY)

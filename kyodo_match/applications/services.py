@@ -149,11 +149,15 @@ def invite(project: Project, actor: User, *, volunteer_user_id: int | None = Non
         group = db.session.get(CivicGroup, group_id)
         if group is None or group.status != GroupStatus.VERIFIED:
             raise RuleViolation(_("招待できるのは、確認済みの団体だけです。"))
+        if (project.needed_groups or 0) < 1:
+            raise RuleViolation(_("この事業は団体を募集していません。"))
         key = {"group_id": group_id}
     else:
         user = db.session.get(User, volunteer_user_id) if volunteer_user_id else None
         if user is None or valid_profile(user, today) is None:
             raise RuleViolation(_("人材バンクの登録が有効な人だけを招待できます。"))
+        if (project.needed_individuals or 0) < 1:
+            raise RuleViolation(_("この事業は個人を募集していません。"))
         key = {"volunteer_user_id": user.id}
     if existing(project, **key) is not None:
         raise Conflict(_("この人・団体には、すでに応募か招待があります。"))
