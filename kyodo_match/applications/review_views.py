@@ -21,7 +21,7 @@ from ..i18n import today_jst
 from ..models import Department, Project, Role, utcnow
 from ..pagination import page_arg
 from ..projects.lifecycle import STATUS_LABELS, can_manage
-from . import review, services
+from . import attendance, review, services
 from .notices import applicant_name
 from .review_forms import InviteForm, QueueFilterForm, parse_attendance, parse_day, row_from_record
 from .views import bp
@@ -109,7 +109,7 @@ def project_invite(project_id: int):
 
 def _sheet(project: Project, day, rows, status: int = 200, date_error: str | None = None):
     return render("applications/attendance.html", status=status, project=project, day=day, rows=rows,
-                  date_error=date_error, record=review.participation(project), today=today_jst())
+                  date_error=date_error, record=attendance.participation(project), today=today_jst())
 
 
 @bp.route("/issues/<int:project_id>/attendance", methods=["GET", "POST"])
@@ -119,8 +119,8 @@ def project_attendance(project_id: int):
     422 beside it and nothing is saved), and the project's participation record below."""
     project = _managed(project_id)
     day, date_error = parse_day(request.args.get("date"), today_jst())
-    apps = review.participants(project)
-    known = review.records_on(project, day)
+    apps = attendance.participants(project)
+    known = attendance.records_on(project, day)
     if request.method == "GET" or date_error:
         rows = [row_from_record(a, known.get(a.id)) for a in apps]
         return _sheet(project, day, rows, status=422 if date_error else 200, date_error=date_error)
@@ -154,4 +154,4 @@ def _review_helpers() -> dict:
 
 @bp.context_processor
 def _review_labels() -> dict:
-    return {"age_days": review.age_days, "hours": review.hours, "now": utcnow()}
+    return {"age_days": review.age_days, "hours": attendance.hours, "now": utcnow()}
