@@ -15,8 +15,9 @@ from wtforms.validators import Length
 from ..formfields import id_or_none, strip
 from ..models import Application
 from ..validation import nfkc
+from .attendance import hours
 from .flow import STATUS_LABELS
-from .review import AGES, QUEUE_STATUSES, QueueFilters, hours
+from .review import AGES, QUEUE_STATUSES, QueueFilters
 from .services import MESSAGE_MAX
 
 ALL = _l("すべて")
