@@ -7,6 +7,7 @@ transaction as the change) and sends the e-mail only after that commit, so a rol
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import LazyString, force_locale
 from flask_babel import gettext as _
 from sqlalchemy import event, func, select, update
 
@@ -21,15 +22,28 @@ NOTIFICATIONS_PATH = "/account/notifications"  # the notification centre (accoun
 def notify(user: User | None, kind: str, message: str, link: str | None = None, *, email: bool = True) -> None:
     """Tell ``user`` (skipped for None, inactive or deleted users): an in-app notice, and an e-mail after commit.
 
-    ``message`` is plain text (escaped wherever it is shown), ``link`` a path inside the site.
+    ``message`` is plain text (escaped wherever it is shown), ``link`` a path inside the site. Pass a lazy string
+    (``lazy_gettext``) and it is written in the recipient's language, not in that of whoever took the step.
     """
     if user is None or not user.is_active:
         return
+    locale = recipient_locale(user)
+    with force_locale(locale):
+        text = str(message)
     mode = mail_mode(user.id, kind) if email and user.email else OFF
-    db.session.add(Notification(user_id=user.id, kind=kind, message=message[:400], link=link,
+    db.session.add(Notification(user_id=user.id, kind=kind, message=text[:400], link=link,
                                 digest_pending=mode == DIGEST))
     if mode == INSTANT:
-        db.session.info.setdefault(_PENDING, []).append((user.email, message, link))
+        db.session.info.setdefault(_PENDING, []).append((user.email, text, link, locale))
+
+
+def later(build) -> LazyString:
+    """A message built when it is written for each recipient (in their language): ``later(lambda: _("…") + …)``."""
+    return LazyString(build)
+
+
+def recipient_locale(user: User) -> str:
+    return user.locale if user.locale in ("ja", "en") else "ja"
 
 
 INSTANT, DIGEST, OFF = "instant", "digest", "off"
@@ -74,8 +88,10 @@ def send_digests() -> int:
         if user is None or not user.is_active or not user.email:
             continue
         lines = [f"・{n.message}" + (f"\n  {_absolute(n.link)}" if n.link else "") for n in notices]
-        summary = _("お知らせが%(n)d件あります。", n=len(notices))
-        db.session.info.setdefault(_PENDING, []).append((user.email, summary, None, "\n".join(lines)))
+        locale = recipient_locale(user)
+        with force_locale(locale):
+            summary = _("お知らせが%(n)d件あります。", n=len(notices))
+        db.session.info.setdefault(_PENDING, []).append((user.email, summary, None, locale, "\n".join(lines)))
         sent += 1
     return sent
 
@@ -108,14 +124,16 @@ def _send_pending(session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    for to, message, link, *detail in pending:
-        body = "\n\n".join(filter(None, [
-            message, *detail, _absolute(link),
-            _("このメールは関市「協働マッチ」から自動で送信しています。お知らせの一覧: %(url)s",
-              url=_absolute(NOTIFICATIONS_PATH)),
-        ]))
+    for to, message, link, locale, *detail in pending:
+        with force_locale(locale):
+            body = "\n\n".join(filter(None, [
+                message, *detail, _absolute(link),
+                _("このメールは関市「協働マッチ」から自動で送信しています。お知らせの一覧: %(url)s",
+                  url=_absolute(NOTIFICATIONS_PATH)),
+            ]))
+            subject = _("【協働マッチ】%(message)s", message=message[:60])
         try:
-            send_mail(to, _("【協働マッチ】%(message)s", message=message[:60]), body)
+            send_mail(to, subject, body)
         except OSError:  # a mail server outage never undoes the change; the in-app notice is there
             current_app.logger.exception("notification mail to a user failed")
 

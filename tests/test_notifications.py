@@ -78,3 +78,27 @@ def test_deleting_the_account_erases_its_notices(app):
     delete_account(me)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
+
+
+def test_a_notice_is_written_in_the_recipients_language_not_the_actors(app):
+    from flask_babel import force_locale
+    from flask_babel import lazy_gettext as _l
+
+    english = make_user(Role.VOLUNTEER, email="en@example.jp")
+    english.locale = "en"
+    japanese = make_user(Role.VOLUNTEER, email="ja@example.jp")
+    db.session.commit()
+    with app.test_request_context("/"), force_locale("en"):  # the actor reads English
+        for user in (english, japanese):
+            notify(user, "test", _l("お知らせはまだありません。"))
+    db.session.commit()
+    stored = dict(db.session.execute(select(Notification.user_id, Notification.message)).all())
+    assert stored[japanese.id] == "お知らせはまだありません。"
+    assert stored[english.id] != "お知らせはまだありません。" and stored[english.id].isascii()
+    import email
+    from email import policy
+
+    parsed = [email.message_from_string(m, policy=policy.default) for m in _mails(app)]
+    subjects = {str(m["To"]): str(m["Subject"]) for m in parsed}
+    assert subjects["ja@example.jp"].startswith("【協働マッチ】お知らせはまだありません")
+    assert subjects["en@example.jp"].isascii()

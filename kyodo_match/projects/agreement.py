@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -72,11 +73,11 @@ def confirm_agreement(project: Project, actor, side: str) -> None:
     link = _path("projects.agreement", project_id=project.id)
     if side == "city":
         notify_many(partner_users(project), "project_agreement_confirmed",
-                    _("「%(title)s」の協定を市（%(dept)s）が確認しました。内容を確認してください。",
+                    _l("「%(title)s」の協定を市（%(dept)s）が確認しました。内容を確認してください。",
                       title=project.title, dept=project.department.name), link)
     else:
         notify_many(department_contacts(project), "project_agreement_confirmed",
-                    _("「%(title)s」の協定をパートナーが確認しました。", title=project.title), link)
+                    _l("「%(title)s」の協定をパートナーが確認しました。", title=project.title), link)
 
 
 def reset_agreement(project: Project) -> bool:

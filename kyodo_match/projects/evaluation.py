@@ -174,6 +174,6 @@ def submit_sheet(project: Project, side: str, actor, submitted: dict[str, tuple[
     from ..notifications import notify_many
 
     notify_many(_other_side_users(project, side), "evaluation_finished",
-                _("「%(title)s」の評価シートに%(side)sが回答しました。双方の回答を見比べてください。",
+                _l("「%(title)s」の評価シートに%(side)sが回答しました。双方の回答を見比べてください。",
                   title=project.title, side=SIDES[side]), link)
     return True

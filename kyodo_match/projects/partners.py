@@ -11,6 +11,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -149,7 +150,8 @@ def select_partner(project: Project, actor, *, group_id: int | None = None, volu
     audit.record("project_partner_selected", actor=actor, target=f"project:{project.id}",
                  partner=f"group:{group_id}" if group_id else f"user:{volunteer_user_id}")
     notify_many(choice.recipients, "project_partner_selected",
-                _("「%(title)s」の協働のパートナーに選ばれました。協定の内容を確認してください。", title=project.title),
+                _l("「%(title)s」の協働のパートナーに選ばれました。協定の内容を確認してください。",
+                   title=project.title),
                 _path("projects.agreement", project_id=project.id))
     return partner
 
@@ -179,7 +181,7 @@ def remove_partner(project: Project, actor, partner_id: int, reason: str) -> Non
     db.session.flush()
     db.session.expire(project, ["partners"])
     notify_many(recipients, "project_partner_removed",
-                _("「%(title)s」の協働のパートナーの選定が取り消されました。理由: %(reason)s",
+                _l("「%(title)s」の協働のパートナーの選定が取り消されました。理由: %(reason)s",
                   title=project.title, reason=reason[:200]),
                 _path("projects.show", project_id=project.id))
 

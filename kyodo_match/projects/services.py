@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -36,7 +37,7 @@ from ..models import (
     Skill,
     SkillCategory,
 )
-from ..notifications import notify_many
+from ..notifications import later, notify_many
 from .lifecycle import PUBLIC_STATUSES, STEPS, can_manage, is_overseer, partner_users
 
 KIND_LABELS = {ProjectKind.ISSUE.value: _l("地域課題（一緒に考える仲間を募集）"),
@@ -212,14 +213,23 @@ def update_project(project: Project, actor, data: dict) -> ProjectRevision | Non
 
 
 def _tell_about_revision(project: Project, changes: dict) -> None:
-    """Partners (and, once applications exist, applicants) hear of every change made after publication."""
+    """Partners and everyone with an open or confirmed application hear of every change made after publication,
+    in their own language."""
+    from ..applications.flow import MATCHED, OPEN
+    from ..applications.notices import applicant_users
+    from ..models import Application
     from .forms import field_labels  # the form names every recorded field; imported late (forms imports us)
 
-    names = field_labels()
-    labels = [names.get(name, name) for name in changes]
-    message = str(_l("「%(title)s」の内容が変更されました（%(fields)s）。", title=project.title,
-                     fields="、".join(labels[:6]) + ("など" if len(labels) > 6 else "")))
-    notify_many(partner_users(project), "project_revised", message, f"/issues/{project.id}")
+    def message() -> str:
+        names = field_labels()
+        labels = [names.get(name, name) for name in changes]
+        return _("「%(title)s」の内容が変更されました（%(fields)s）。", title=project.title,
+                 fields="、".join(labels[:6]) + ("など" if len(labels) > 6 else ""))
+
+    applicants = db.session.scalars(select(Application).where(
+        Application.project_id == project.id, Application.status.in_(OPEN | MATCHED))).all()
+    people = partner_users(project) + [u for a in applicants for u in applicant_users(a)]
+    notify_many(people, "project_revised", later(message), f"/issues/{project.id}")
 
 
 

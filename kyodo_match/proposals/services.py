@@ -33,7 +33,7 @@ from ..models import (
     UserRole,
     utcnow,
 )
-from ..notifications import notify_many
+from ..notifications import later, notify_many
 from ..projects import services as project_services
 from ..projects.lifecycle import is_overseer
 
@@ -249,13 +249,12 @@ def route_proposal(proposal: Proposal, department_id: int | None, actor: User, *
     before = proposal.department_id
     _claim(proposal, S.ROUTED.value, department_id=department.id, routed_by_id=actor.id)
     note = (note or "").strip()[:300]
-    notify_many(proposers(proposal), "proposal_routed", _(
+    notify_many(proposers(proposal), "proposal_routed", _l(
         "事業提案「%(title)s」を%(dept)sに届けました。担当課が検討し、結果をお知らせします。",
         title=proposal.title, dept=department.name), _link(proposal))
-    message = _("市民活動センターから、事業提案「%(title)s」が%(dept)sに振り分けられました。"
-                "採用か不採用かを決めてください。", title=proposal.title, dept=department.name)
-    if note:
-        message += _("センターからのメモ: %(note)s", note=note)
+    message = later(lambda: _("市民活動センターから、事業提案「%(title)s」が%(dept)sに振り分けられました。"
+                              "採用か不採用かを決めてください。", title=proposal.title, dept=department.name)
+                    + (_("センターからのメモ: %(note)s", note=note) if note else ""))
     notify_many(department_staff(department.id), "proposal_routed_to_department", message, _link(proposal))
     audit.record("proposal_routed", actor=actor, target=f"proposal:{proposal.id}", before=before,
                  after=department.id, note=note or None)
@@ -276,7 +275,7 @@ def accept_proposal(proposal: Proposal, actor: User, *, comment: str = "") -> Pr
         "partner_role": proposal.offer, "city_role": proposal.ask,
         "district_ids": [d.id for d in proposal.districts]})
     project.proposal_id = proposal.id
-    notify_many(proposers(proposal), "proposal_accepted", _(
+    notify_many(proposers(proposal), "proposal_accepted", _l(
         "事業提案「%(title)s」が%(dept)sに採用されました。担当課が協働事業として準備を始めます。"
         "公開されたら、提案のページから事業のページを開けます。",
         title=proposal.title, dept=proposal.department.name if proposal.department else ""), _link(proposal))
@@ -294,7 +293,7 @@ def decline_proposal(proposal: Proposal, actor: User, reason: str) -> None:
     if not reason:
         raise FieldRefused("reason", _("不採用の理由を入力してください。理由は提案者に伝わり、公開されます。"))
     _claim(proposal, S.DECLINED.value, decided_by_id=actor.id, decided_at=utcnow(), decision_reason=reason)
-    notify_many(proposers(proposal), "proposal_declined", _(
+    notify_many(proposers(proposal), "proposal_declined", _l(
         "事業提案「%(title)s」は、今回は不採用となりました。理由: %(reason)s", title=proposal.title, reason=reason),
         _link(proposal))
     audit.record("proposal_declined", actor=actor, target=f"proposal:{proposal.id}")
