@@ -238,3 +238,31 @@ def test_nobody_is_invited_into_a_kind_of_place_the_project_does_not_have(people
     only_groups = make_project(status="recruiting", title="団体だけ", needed_individuals=0, needed_groups=1)
     with pytest.raises(RuleViolation):
         services.invite(only_groups, people["staff"], volunteer_user_id=_volunteer().id, today=TODAY)
+
+
+def test_the_centre_approves_but_only_the_department_confirms(people):
+    project = make_project(status="recruiting")
+    application = _applied(project)
+    flow.move(application, "approved", people["centre"])
+    assert [t for t, _s in flow.available_steps(application, people["centre"])] == []
+    with pytest.raises(NotAllowed):
+        flow.move(application, "confirmed", people["centre"])
+    admin = make_user(Role.ADMIN)
+    flow.move(application, "confirmed", admin)
+    db.session.commit()
+    assert application.status == "confirmed"
+
+
+def test_the_activity_starts_by_hand_only_once_the_project_is_running(people):
+    project = make_project(status="recruiting")
+    application = _applied(project)
+    flow.move(application, "approved", people["centre"])
+    flow.move(application, "confirmed", people["staff"])
+    assert "active" not in [t for t, _s in flow.available_steps(application, people["staff"])]
+    with pytest.raises(NotAllowed):
+        flow.move(application, "active", people["staff"])
+    project.status = "running"
+    db.session.commit()
+    flow.move(application, "active", people["staff"])
+    db.session.commit()
+    assert application.status == "active"

@@ -22,8 +22,8 @@ from sqlalchemy import select, update
 
 from ..errors import Conflict, NotAllowed, RuleViolation
 from ..extensions import db
-from ..models import Application, ApplicationStatus, ApplicationTransition, Project, Role, utcnow
-from ..projects.lifecycle import can_manage
+from ..models import Application, ApplicationStatus, ApplicationTransition, Project, ProjectStatus, Role, utcnow
+from ..projects.lifecycle import can_manage, is_department_member
 from . import notices
 
 A = ApplicationStatus
@@ -102,6 +102,16 @@ def _department(user, app):
     return is_department(user, app)
 
 
+def _department_staff(user, app):
+    """Confirming a place is the owning department's decision (the centre approves, the department confirms);
+    administrators may act for it."""
+    return is_department_member(user, app.project) or bool(user.is_authenticated and user.has_role(Role.ADMIN))
+
+
+def _running(user, app):
+    return is_department(user, app) and app.project.status == ProjectStatus.RUNNING
+
+
 STEPS: dict[tuple[str, str], Step] = {
     (A.INVITED, A.APPLIED): Step(_l("招待を受けて応募する"), _applicant),
     (A.INVITED, A.INVITATION_DECLINED): Step(_l("招待を辞退する"), _applicant),
@@ -110,10 +120,10 @@ STEPS: dict[tuple[str, str], Step] = {
     (A.REVIEWING, A.APPROVED): Step(_l("承認する"), _centre),
     (A.APPLIED, A.DECLINED): Step(_l("見送る"), _centre, needs_reason=True),
     (A.REVIEWING, A.DECLINED): Step(_l("見送る"), _centre, needs_reason=True),
-    (A.APPROVED, A.CONFIRMED): Step(_l("参加を確定する"), _department),  # or the waiting list, when full
-    (A.APPROVED, A.DECLINED): Step(_l("見送る"), _department, needs_reason=True),
+    (A.APPROVED, A.CONFIRMED): Step(_l("参加を確定する"), _department_staff),  # or the waiting list, when full
+    (A.APPROVED, A.DECLINED): Step(_l("見送る"), _department_staff, needs_reason=True),
     (A.WAITLISTED, A.DECLINED): Step(_l("見送る"), _department, needs_reason=True),
-    (A.CONFIRMED, A.ACTIVE): Step(_l("活動を始める"), _department),
+    (A.CONFIRMED, A.ACTIVE): Step(_l("活動を始める"), _running),
     (A.ACTIVE, A.COMPLETED): Step(_l("活動を完了にする"), _department),
     (A.CONFIRMED, A.WITHDRAWN): Step(_l("辞退の連絡を記録する"), _department, needs_reason=True),
 }
@@ -210,16 +220,22 @@ def move(app: Application, target: str, actor, *, reason: str = "") -> Applicati
 def promote_waiting(project_id: int, kind: str) -> Application | None:
     """The first on the waiting list takes a freed place (and is told). None when nobody waits or no place."""
     column = Application.group_id if kind == "group" else Application.volunteer_user_id
-    first = db.session.scalar(
+    waiting = db.session.scalars(
         select(Application).where(Application.project_id == project_id, Application.status == A.WAITLISTED.value,
                                   column.is_not(None))
-        .order_by(Application.waitlisted_at, Application.id).limit(1))
-    if first is None or not _take_place(first):
+        .order_by(Application.waitlisted_at, Application.id).limit(20)).all()
+    if not waiting or not _take_place(waiting[0]):
         return None
-    _claim(first, A.WAITLISTED.value, A.CONFIRMED.value, confirmed_at=utcnow())
-    _record(first, A.WAITLISTED.value, A.CONFIRMED.value, None, _("キャンセル待ちから繰り上がりました。"))
-    notices.promoted(first)
-    return first
+    for first in waiting:
+        try:
+            _claim(first, A.WAITLISTED.value, A.CONFIRMED.value, confirmed_at=utcnow())
+        except Conflict:
+            continue  # declined or withdrawn meanwhile by someone else: the next one in line takes the place
+        _record(first, A.WAITLISTED.value, A.CONFIRMED.value, None, _("キャンセル待ちから繰り上がりました。"))
+        notices.promoted(first)
+        return first
+    _free_place(waiting[0])  # everyone we saw left the list meanwhile: the place stays free
+    return None
 
 
 def close_recruitment(project: Project, *, running: bool = False, finished: bool = False) -> int:
