@@ -266,3 +266,21 @@ def test_the_activity_starts_by_hand_only_once_the_project_is_running(people):
     flow.move(application, "active", people["staff"])
     db.session.commit()
     assert application.status == "active"
+
+
+def test_deleting_an_account_withdraws_its_applications_and_frees_its_place(people):
+    from kyodo_match.account.services import delete_account
+
+    project = make_project(status="recruiting", needed_individuals=1)
+    leaving, waiting = _applied(project), _applied(project)
+    for a in (leaving, waiting):
+        flow.move(a, "approved", people["centre"])
+        flow.move(a, "confirmed", people["staff"])
+    db.session.commit()
+    assert (leaving.status, waiting.status) == ("confirmed", "waitlisted")
+    delete_account(db.session.get(type(people["staff"]), leaving.volunteer_user_id))
+    db.session.commit()
+    db.session.refresh(leaving)
+    db.session.refresh(waiting)
+    assert (leaving.status, waiting.status) == ("withdrawn", "confirmed")
+    assert db.session.get(Project, project.id).taken_individuals == 1

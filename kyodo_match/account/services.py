@@ -15,7 +15,17 @@ from ..auth.services import end_all_sessions, find_user_by_email, normalise_emai
 from ..errors import FieldRefused, RuleViolation
 from ..extensions import db
 from ..labels import ROLE_LABELS
-from ..models import AuditEvent, ConsentRecord, Department, Notification, Role, User, UserRole, utcnow
+from ..models import (
+    AuditEvent,
+    ConsentRecord,
+    Department,
+    Notification,
+    NotificationPreference,
+    Role,
+    User,
+    UserRole,
+    utcnow,
+)
 
 DISPLAY_NAME_MAX = 60
 # What remains of a deleted account: past matches keep pointing at this anonymous row.
@@ -116,6 +126,23 @@ def export_data(user: User) -> dict:
     data["group_representatives"] = [
         {"group_id": m.group_id, "group_name": m.group.name, "joined_at": _iso(m.joined_at)} for m in memberships(user)
     ]
+    # --- applications (応募), my messages, activity history and notification settings ---
+    from ..models import ActivityRecord, Application, ApplicationMessage
+
+    apps = db.session.scalars(select(Application).where(Application.volunteer_user_id == user.id)
+                              .order_by(Application.id)).all()
+    data["applications"] = [{
+        "project_id": a.project_id, "status": a.status, "message": a.message, "created_at": _iso(a.created_at),
+        "activity": [{"date": r.activity_date.isoformat(), "attended": r.attended, "minutes": r.minutes}
+                     for r in db.session.scalars(select(ActivityRecord).where(ActivityRecord.application_id == a.id))],
+    } for a in apps]
+    data["application_messages"] = [
+        {"application_id": m.application_id, "body": m.body, "created_at": _iso(m.created_at)}
+        for m in db.session.scalars(select(ApplicationMessage).where(ApplicationMessage.author_id == user.id)
+                                    .order_by(ApplicationMessage.id))]
+    data["notification_settings"] = {
+        p.kind: p.mode for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
     audit.record("account_exported", actor=user, target=f"user:{user.id}")
     return data
 
@@ -167,7 +194,11 @@ def delete_account(user: User) -> None:
     from ..volunteers.services import erase_profile
 
     erase_profile(user)
+    from ..applications.flow import withdraw_for_deletion
+
+    withdraw_for_deletion(user)
     db.session.execute(delete(Notification).where(Notification.user_id == user.id))
+    db.session.execute(delete(NotificationPreference).where(NotificationPreference.user_id == user.id))
     user.roles.clear()
     user.consents.clear()
     end_all_sessions(user)

@@ -258,3 +258,18 @@ def close_recruitment(project: Project, *, running: bool = False, finished: bool
         notices.step_taken(app, source, target, None, "")
         changed += 1
     return changed
+
+
+def withdraw_for_deletion(user) -> int:
+    """An account being deleted leaves every project it applied to; a place it held goes to the next waiting."""
+    rows = db.session.scalars(select(Application).where(
+        Application.volunteer_user_id == user.id,
+        Application.status.in_(OPEN | {A.CONFIRMED.value, A.ACTIVE.value}))).all()
+    for app in rows:
+        source = app.status
+        _claim(app, source, A.WITHDRAWN.value, reason=_("アカウントが削除されました。"))
+        _record(app, source, A.WITHDRAWN.value, None, _("アカウントが削除されました。"))
+        if source in (A.CONFIRMED, A.ACTIVE):
+            _free_place(app)
+            promote_waiting(app.project_id, app.kind)
+    return len(rows)
