@@ -312,3 +312,16 @@ def test_a_group_representative_gets_projects_for_each_verified_group(city, clie
     client.post("/logout")
     login(make_user(Role.GROUP_REP))
     assert client.get(f"/groups/{group.id}/suggestions").status_code == 403
+
+
+def test_staff_invites_a_suggested_volunteer_from_the_panel(city, client, login):
+    from kyodo_match.models import Application
+
+    login(city["staff"])
+    panel = client.get(_panel_url(city["project"])).get_data(as_text=True)
+    hanako = city["hanako"]
+    assert f'name="volunteer_user_id" value="{hanako.id}"' in panel and "招待する" in panel
+    response = client.post(f"/issues/{city['project'].id}/invite", data={"volunteer_user_id": str(hanako.id)})
+    assert response.status_code == 303
+    invited = db.session.scalar(select(Application).where(Application.volunteer_user_id == hanako.id))
+    assert invited is not None and invited.status == "invited" and invited.origin == "invitation"
