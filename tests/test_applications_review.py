@@ -250,7 +250,8 @@ def test_capacity_after_confirmations_and_the_waiting_list_in_order(client, logi
     assert "参加者0" in confirmed and "参加者1" in confirmed and "連絡先を見る" in confirmed
     assert f'href="/applications/{apps[0].id}#contacts"' in confirmed
     fragment = client.get(f"/issues/{project.id}/applicants", headers=HX)
-    assert _text(fragment).lstrip().startswith('<div id="applicant-capacity"')
+    assert _text(fragment).lstrip().startswith('<div id="applicant-board"')
+    assert 'id="applicants-waitlisted"' in _text(fragment)  # the board moves cards to their new section
     assert "HX-Request" in fragment.headers["Vary"] and "確定 2 / 募集 2" in _text(fragment)
 
 

@@ -330,3 +330,17 @@ def test_my_applications_page_does_not_query_per_application(app, world, queries
 
 def test_staff_cannot_open_my_applications(app, world):
     assert _client(app, world["staff"]).get("/applications/mine").status_code == 403
+
+
+def test_a_successful_step_tells_the_lists_to_reload_and_a_refused_one_does_not(client, login):
+    centre = make_user(Role.COORDINATOR)
+    project = make_project(status="recruiting")
+    application = services.apply_to_project(project, make_volunteer_profile().user, {}, today=date.today())
+    db.session.commit()
+    login(centre)
+    headers = {"HX-Request": "true", "HX-Target": f"application-row-{application.id}"}
+    refused = client.post(f"/applications/{application.id}/step", data={"target": "declined"}, headers=headers)
+    assert refused.status_code == 422 and "HX-Trigger" not in refused.headers
+    done = client.post(f"/applications/{application.id}/step", data={"target": "approved"}, headers=headers)
+    assert done.status_code == 200 and done.headers["HX-Trigger"] == "applications-changed"
+    assert flow.STATUS_LABELS["approved"] == "承認"

@@ -71,9 +71,9 @@ def _applicants_page(project: Project, q: str = "", status: int = 200, block: st
 @bp.route("/issues/<int:project_id>/applicants")
 @roles_required(*MANAGERS)
 def project_applicants(project_id: int):
-    """応募者と招待: the places at the top (htmx refreshes #applicant-capacity after each step on the page),
+    """応募者と招待: the places at the top and everyone by state (htmx reloads #applicant-board after each step),
     everyone by state with their steps, the waiting list in order, and whom to invite."""
-    return _applicants_page(_managed(project_id), block="capacity")
+    return _applicants_page(_managed(project_id), block="board")
 
 
 @bp.route("/issues/<int:project_id>/invite", methods=["GET", "POST"])

@@ -131,6 +131,8 @@ def step(app_id: int):
       templates/applications/_row.html (its root has that id; swap it outerHTML);
     - otherwise, for htmx: block ``application`` of applications/show.html (root ``#application-<id>``);
     - without htmx: 303 to the application's page on success, the whole page on a refusal.
+    A successful step also sends ``HX-Trigger: applications-changed``: a list that groups applications by state
+    (the applicant list) listens for it and reloads, so the card moves to its new section.
     Status: 200 done · 422 refused by a rule (the message beside the reason field of that step) · 409 an illegal
     step or a state changed meanwhile (the error fragment) · 403 not this user's step · 404 not theirs to see.
     """
@@ -158,9 +160,13 @@ def step(app_id: int):
             return redirect_to(url_for("applications.show", app_id=app_id))
     status, extra = (422, {"step_error": refusal, "step_error_target": form.target.data}) if refusal else (200, {})
     app = reading.load_application(app_id)
-    if row:
-        return _row(app, status, **extra)
-    return _page(app, status=status, block="application", **extra)
+    response = _row(app, status, **extra) if row else _page(app, status=status, block="application", **extra)
+    if refusal is None:
+        response.headers["HX-Trigger"] = CHANGED  # lists that group applications by state reload themselves
+    return response
+
+
+CHANGED = "applications-changed"  # HX-Trigger event after a successful step
 
 
 @bp.route("/applications/<int:app_id>/messages", methods=["POST"])
