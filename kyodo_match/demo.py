@@ -11,6 +11,7 @@ from .auth.services import create_user
 from .extensions import db
 from .models import (
     ActivityField,
+    Application,
     CivicGroup,
     Department,
     District,
@@ -113,7 +114,31 @@ def seed_demo(notice_version: str) -> list[str]:
     for item in content.get("projects", []):
         _demo_project(item)
     db.session.flush()
+    _demo_applications()
     return created
+
+
+def _demo_applications() -> None:
+    """A few applications in different states, so the centre's queue and the department's list are not empty."""
+    from .applications import flow
+    from .applications.services import apply_to_project
+
+    if db.session.scalar(select(Application.id).limit(1)) is not None:
+        return
+    today = date.today()
+    river = db.session.scalar(select(Project).where(Project.title == "長良川河川敷のごみ拾いと草刈り"))
+    kitchen = db.session.scalar(select(Project).where(Project.title == "子ども食堂のボランティア（市全域）"))
+    centre = _user("coordinator@example.jp")
+    hanako, taro, rep = _user("volunteer@example.jp"), _user("volunteer2@example.jp"), _user("group@example.jp")
+    if not (river and kitchen and centre and hanako and taro and rep):
+        return
+    first = apply_to_project(river, hanako, {"message": "草刈り機を使えます。土曜の午前なら毎回参加できます。"},
+                             today=today)
+    flow.move(first, "approved", centre)
+    apply_to_project(kitchen, taro, {"message": "調理師の経験があります。金曜の夜なら参加できます。"}, today=today)
+    group = db.session.scalar(select(CivicGroup).where(CivicGroup.name == "NPO法人 せきまちネット"))
+    if group is not None:
+        apply_to_project(river, rep, {"group_id": group.id, "message": "会員10名ほどで参加します。"}, today=today)
 
 
 # The lifecycle steps a demo project has been through, to fill its timeline (the demo skips the guards).
@@ -133,7 +158,7 @@ def _demo_project(item: dict) -> None:
         beneficiaries=item["beneficiaries"], purpose=item["purpose"], outcome_goal=item["outcome_goal"],
         department_id=dept.id, contact_user_id=actor.id, created_by_id=actor.id, domain=item["domain"],
         method=item["method"], city_role=item["city_role"], partner_role=item["partner_role"],
-        selection_criteria=item["selection_criteria"], recruit_from=recruit_until - timedelta(days=30),
+        selection_criteria=item["selection_criteria"], recruit_from=min(today, recruit_until - timedelta(days=30)),
         recruit_until=recruit_until, period_start=recruit_until + timedelta(days=10),
         period_end=today + timedelta(days=item["period_days"]), needed_individuals=item["needed_individuals"],
         needed_groups=item["needed_groups"], schedule_slots=item["slots"], place=item["place"],

@@ -51,6 +51,10 @@ def test_seed_demo_makes_a_living_product_once(app, client):
     from kyodo_match.models import Project, ProjectTransition
 
     assert db.session.scalar(select(func.count(Project.id))) == 5  # once, not twice
+    from kyodo_match.models import Application
+
+    states = sorted(db.session.scalars(select(Application.status)))
+    assert states == ["applied", "applied", "approved"]  # the centre's queue has something to show
     issues = client.get("/issues/?open=1").get_data(as_text=True)
     assert "長良川河川敷のごみ拾いと草刈り" in issues and "津保川の水辺の生きもの調査" not in issues
     closed = db.session.scalar(select(Project).where(Project.status == "closed"))
