@@ -284,3 +284,23 @@ def test_deleting_an_account_withdraws_its_applications_and_frees_its_place(peop
     db.session.refresh(waiting)
     assert (leaving.status, waiting.status) == ("withdrawn", "confirmed")
     assert db.session.get(Project, project.id).taken_individuals == 1
+
+
+def test_places_cannot_drop_below_the_confirmed_and_new_places_promote_the_waiting(people):
+    from kyodo_match.errors import FieldRefused
+    from kyodo_match.projects.services import form_data, update_project
+
+    project = make_project(status="recruiting", needed_individuals=1)
+    first, second = _applied(project), _applied(project)
+    for a in (first, second):
+        flow.move(a, "approved", people["centre"])
+        flow.move(a, "confirmed", people["staff"])
+    db.session.commit()
+    data = form_data(project)
+    with pytest.raises(FieldRefused):
+        update_project(project, people["staff"], dict(data, needed_individuals=0))
+    db.session.rollback()
+    update_project(project, people["staff"], dict(form_data(project), needed_individuals=2))
+    db.session.commit()
+    db.session.refresh(second)
+    assert second.status == "confirmed" and db.session.get(Project, project.id).taken_individuals == 2

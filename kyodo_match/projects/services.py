@@ -131,6 +131,10 @@ def _apply(project: Project, data: dict) -> None:
             value = data.get(name) or 0
             if value < 0:
                 raise FieldRefused(name, str(_l("0以上の数字で入力してください。")))
+            taken = project.taken_individuals if name == "needed_individuals" else project.taken_groups
+            if value < (taken or 0):
+                raise FieldRefused(name, str(_l("参加が確定している%(n)d件より少なくはできません。"
+                                                "先に辞退や見送りを記録してください。", n=taken)))
             setattr(project, name, value)
     for name in OPTIONAL_NUMBER_FIELDS:
         if name in data:
@@ -194,6 +198,7 @@ def update_project(project: Project, actor, data: dict) -> ProjectRevision | Non
         raise NotAllowed()
     before = _snapshot(project)
     _apply(project, data)
+    _fill_new_places(project, before)
     if project.status not in PUBLIC_STATUSES:
         return None
     after = _snapshot(project)
@@ -210,6 +215,17 @@ def update_project(project: Project, actor, data: dict) -> ProjectRevision | Non
     search.enqueue("project", project.id)
     _tell_about_revision(project, changes)
     return revision
+
+
+def _fill_new_places(project: Project, before: dict) -> None:
+    """More places than before: the waiting list moves up at once, in order (each promoted person is told)."""
+    from ..applications.flow import promote_waiting
+
+    db.session.flush()
+    for name, kind in (("needed_individuals", "volunteer"), ("needed_groups", "group")):
+        for _place in range(max(0, (getattr(project, name) or 0) - (before.get(name) or 0))):
+            if promote_waiting(project.id, kind) is None:
+                break
 
 
 def _tell_about_revision(project: Project, changes: dict) -> None:
