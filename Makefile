@@ -67,7 +67,9 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check .
 
-bench: install-test
+# Pages and the matcher at 10,000 and 100,000 synthetic profiles, one table (about 2–4 minutes on 2 cores;
+# KYODO_BENCH_SIZES=10000 for a quick run). Temporary instance folders only, never instance/.
+bench: install
 	$(BIN)/python -m tests.bench
 
 # The matcher's quality on the labelled development set (nDCG@10, recall@10) against two baselines.

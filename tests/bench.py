@@ -1,7 +1,8 @@
-"""`make bench`: response time and SQL statements of the main pages, printed as a table.
+"""`make bench`: the main pages (response time, SQL statements) and the matcher at scale, in one table.
 
-Runs against a throw-away SQLite database (or KYODO_BENCH_DATABASE_URL) with demo data; timings are measured here,
-never asserted in tests.
+Pages: a throw-away SQLite database (or KYODO_BENCH_DATABASE_URL) with demo data. The matcher (tests/bench_matcher):
+synthetic corpora of 10,000 and 100,000 profiles (KYODO_BENCH_SIZES), each in its own temporary instance folder,
+SQLite file and index — never the developer's instance/. Timings are measured here, never asserted in tests.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from sqlalchemy import event
 from kyodo_match import create_app
 from kyodo_match.demo import DEMO_PASSWORD, index_demo, seed_demo
 from kyodo_match.extensions import db
+from tests import bench_matcher
 
 ROUNDS = int(os.environ.get("KYODO_BENCH_ROUNDS", "50"))
+SIZES = [int(n) for n in os.environ.get("KYODO_BENCH_SIZES", "10000,100000").split(",") if n.strip()]
 
 PAGES = [
     ("anonymous", "/"),
@@ -51,7 +54,7 @@ def main() -> None:
         index_demo()
         statements = {"n": 0}
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.__setitem__("n", statements["n"] + 1))
-    rows = []
+    rows = []  # (measure, corpus, median / value, p95 / detail, target)
     clients = {}
     for who, path in PAGES:
         client = clients.get(who)
@@ -60,7 +63,7 @@ def main() -> None:
             if who != "anonymous":
                 client.post("/login", data={"email": who, "password": DEMO_PASSWORD})
         if client.get(path).status_code >= 400:
-            rows.append((path, who, "-", "-", "-", "skipped"))
+            rows.append((f"page {path} as {who}", "demo", "skipped", "", ""))
             continue
         times = []
         statements["n"] = 0
@@ -70,11 +73,20 @@ def main() -> None:
             times.append((time.perf_counter() - start) * 1000)
         sql = statements["n"] / ROUNDS
         p95 = sorted(times)[int(len(times) * 0.95) - 1]
-        rows.append((path, who, f"{statistics.median(times):.1f}", f"{p95:.1f}", f"{sql:.1f}", "ok"))
-    header = ("page", "as", "median ms", "p95 ms", "SQL/request", "")
+        rows.append((f"page {path} as {who} (ms)", "demo", f"{statistics.median(times):.1f}", f"{p95:.1f}",
+                     f"{sql:.1f} SQL/request"))
+    started = time.perf_counter()
+    results = [bench_matcher.measure(size) for size in SIZES]
+    rows += bench_matcher.rows(results)
+    rows.append(("bench process peak RSS (corpora, builds, measures)", "all", f"{bench_matcher.peak_rss_mb():.0f} MB",
+                 "", "< 4 GB"))
+    header = ("measure", "corpus", "p50 / value", "p95 / detail", "target / note")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |"  # noqa: E731
-    print(f"kyodo_match bench — {ROUNDS} requests per page, database {url.split(':')[0]}")
+    print(f"kyodo_match bench — pages: {ROUNDS} requests each, database {url.split(':')[0]}; matcher: "
+          f"{', '.join(f'{n:,}' for n in SIZES)} profiles (+{bench_matcher.N_ISSUES} issues) in "
+          f"{time.perf_counter() - started:.0f} s; {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f} at the end")
     print(line(header))
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in rows:

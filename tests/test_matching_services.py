@@ -187,3 +187,29 @@ def test_odd_text_in_an_issue_never_raises(app, text):
     _load({"volunteers": [_volunteer("v-1", bio=text[:4000])], "issues": [odd_issue]})
     services.suggest_for_issue(data.project_by_key("i-odd"))
     services.suggest_for_candidate(data.volunteer_by_key("v-1"))
+
+
+def test_candidate_pool_reads_the_same_structure_as_the_full_records(app, queries):
+    """The pool of an issue is read with plain queries (no ORM objects, no analyser): the same districts, times,
+    fields and eligibility as the full records, a fixed number of statements however many candidates."""
+    today = date.today()
+    _load({"volunteers": [_volunteer(f"pv-{n}", activity_districts=["板取", "洞戸"], interests=[7, 3],
+                                     availability=["sat_am", "sun_pm"]) for n in range(6)]
+           + [_volunteer("pv-old", expires_on=(today - timedelta(days=1)).isoformat())],
+           "groups": [_group("pg-1"), _group("pg-2", status="申請中")]})
+    places = data.Places()
+    profiles = db.session.scalars(select(VolunteerProfile)).all()
+    groups = db.session.scalars(select(CivicGroup)).all()
+    full = {(c.kind, c.id): c for c in [data.volunteer_of(p, places, today) for p in profiles]
+            + [data.group_of(g, places) for g in groups]}
+    volunteer_ids, group_ids = [p.user_id for p in profiles], [g.id for g in groups]
+    db.session.expire_all()
+    with queries() as counted:
+        pool = (data.volunteer_candidates(volunteer_ids, places, today) + data.group_candidates(group_ids, places))
+    assert counted.count <= 6  # three statements a kind
+    assert len(pool) == len(full)
+    for c in pool:
+        f = full[(c.kind, c.id)]
+        assert (c.key, c.name, c.districts, c.areas, c.slots, c.fields, c.eligible) == \
+            (f.key, f.name, f.districts, f.areas, f.slots, f.fields, f.eligible)
+    assert {c.key for c in pool if not c.eligible} == {"pv-old", "pg-2"}

@@ -159,3 +159,100 @@ def test_directory_counts_stay_exact_when_the_index_lags_behind(app):
     page = directory(DirectoryFilters(q="清流"), page=1)
     assert [g.id for g in page.groups] == [shown.id]
     assert page.total == 1
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from kyodo_match import create_app, search
+from kyodo_match.database import write_intent
+from kyodo_match.extensions import db
+from tests.conftest import base_config
+from tests.factories import make_user, make_volunteer_profile
+
+instance, url, tag, n, prefix = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+app = create_app(base_config(Path(instance), url))
+with app.app_context():
+    for i in range(n):
+        with write_intent():
+            user = make_user(email=f"{prefix}-{i}@example.jp", commit=False)
+            profile = make_volunteer_profile(user, skills=["手話"], free_tags=[tag], commit=False)
+            search.enqueue("volunteer", profile.user_id)
+            db.session.commit()
+        search.drain()
+        db.session.remove()
+print("ok")
+"""
+
+
+def test_two_processes_writing_and_draining_lose_no_update(app, database_url):
+    """Two worker processes each add profiles and drain after every commit (as after_request does): every
+    profile is then searchable, and neither process saw an error (drain logs and returns 0 on failure)."""
+    import subprocess
+    import sys
+
+    db.session.commit()
+    root = Path(__file__).resolve().parent.parent
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, app.instance_path, database_url, tag, "6", prefix],
+                              cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for tag, prefix in (("ズィクトラア", "first"), ("ズィクトライ", "second"))]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        assert "Traceback" not in err and "LockError" not in err and "failed" not in err, err
+    search.drain()
+    for tag in ("ずぃくとらあ", "ずぃくとらい"):
+        assert len(search.match(["volunteer"], [("words", tag, 1.0)], limit=50)) == 6
+    assert search.check()["ok"]
+
+
+def test_a_row_committed_late_below_the_cursor_is_applied(app):
+    """An outbox id taken before another but committed after it (a gap) is still applied by the next drain."""
+    early = make_volunteer_profile(skills=["点訳"])
+    late = make_volunteer_profile(skills=["点訳"])
+    search.rebuild()
+    early.free_tags, late.free_tags = ["ズィクトラウ"], ["ズィクトラエ"]
+    db.session.add(SearchOutbox(id=1000, kind="volunteer", object_id=early.user_id))
+    db.session.commit()
+    search.drain()  # the cursor moves to 1000; ids up to 999 never seen are gaps
+    assert search.match(["volunteer"], [("words", "ずぃくとらう", 1.0)])
+    assert not search.match(["volunteer"], [("words", "ずぃくとらえ", 1.0)])
+    db.session.add(SearchOutbox(id=990, kind="volunteer", object_id=late.user_id))  # commits late
+    db.session.commit()
+    assert search.drain() == 1  # only the late row: rows already applied are not read again
+    assert search.match(["volunteer"], [("words", "ずぃくとらえ", 1.0)])
+    assert search.drain() == 0
+
+
+def test_gaps_are_forgotten_after_the_window():
+    from kyodo_match.search import LATE_COMMIT_WINDOW, _Cursor, _with_gaps
+
+    cursor = _with_gaps(_Cursor(3), seen=[4, 6], upto=7, now=100.0)
+    assert cursor.last == 7 and set(cursor.gaps) == {5}
+    cursor = _with_gaps(cursor, seen=[8], upto=8, now=101.0)
+    assert set(cursor.gaps) == {5}
+    cursor = _with_gaps(cursor, seen=[], upto=8, now=100.0 + LATE_COMMIT_WINDOW.total_seconds())
+    assert cursor.gaps == {}
+
+
+def test_matcher_scores_are_whooshs_own(app):
+    """The cached-postings scorer gives Whoosh's BM25F for a boosted OR of terms, restricted by kind."""
+    from whoosh.query import Or, Require, Term
+
+    from kyodo_match.search import _searcher, scoring
+
+    for skills, bio in ((["手話"], "手話と点訳"), (["点訳", "手話"], "点訳"), ([], "手話サークルで点訳も"),
+                        (["傾聴"], "話し相手")):
+        make_volunteer_profile(skills=skills, bio=bio)
+    make_group("手話の会", skills=["手話"])
+    search.rebuild()
+    weighted = [("m_skill", "手話", 3.0), ("m_concept", "手話", 2.5), ("m_skill", "点訳", 1.2),
+                ("m_words", "点訳", 0.4)]
+    with _searcher() as s:
+        ours = scoring.search(s, "x", weighted, required=[[("kind", "volunteer")]], limit=10)
+        query = Require(Or([Term(f, t, boost=b) for f, t, b in weighted]), Term("kind", "volunteer"))
+        theirs = s.search(query, limit=10, optimize=False)
+        assert [h.docnum for h in ours] == [h.docnum for h in theirs]
+        assert [round(h.score, 6) for h in ours] == [round(h.score, 6) for h in theirs]
+        assert all(("m_skill", "手話") in h.matched or ("m_skill", "点訳") in h.matched
+                   or ("m_words", "点訳") in h.matched for h in ours)

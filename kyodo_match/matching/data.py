@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import CivicGroup, District, GroupStatus, Project, ProjectStatus, User, VolunteerProfile
+from ..models.people import group_district, group_field, volunteer_district, volunteer_field
 from ..search import analysis
 from ..search.documents import project_free_text, volunteer_texts
 from .loader import FREE_SKILLS_LABEL, WANTED_SKILLS_LABEL
@@ -105,6 +106,63 @@ def groups(ids, places: Places) -> list[Candidate]:
         return []
     rows = db.session.scalars(select(CivicGroup).where(CivicGroup.id.in_(list(ids))).options(*_GROUP_OPTIONS))
     return [group_of(g, places) for g in rows]
+
+
+def _links(table, key_column: str, value_column: str, ids) -> dict[int, set]:
+    out: dict[int, set] = {}
+    for key, value in db.session.execute(select(table.c[key_column], table.c[value_column])
+                                         .where(table.c[key_column].in_(ids))):
+        out.setdefault(key, set()).add(value)
+    return out
+
+
+def volunteer_candidates(ids, places: Places, today: date) -> list[Candidate]:
+    """The volunteers with these ids as candidates for an issue: the structured data only, three queries.
+
+    An issue's ranking needs districts, times, fields and eligibility; the text was scored by the index, so
+    neither ORM objects nor the analyser are needed for the pool (the reverse direction uses volunteer_of).
+    """
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(VolunteerProfile.user_id, VolunteerProfile.external_key, VolunteerProfile.home_district_id,
+               VolunteerProfile.availability, VolunteerProfile.expires_on, User.display_name, User.active,
+               User.deleted_at)
+        .join(User, User.id == VolunteerProfile.user_id).where(VolunteerProfile.user_id.in_(ids))).all()
+    districts = _links(volunteer_district, "user_id", "district_id", ids)
+    fields = _links(volunteer_field, "user_id", "field_code", ids)
+    out = []
+    for r in rows:
+        ds = frozenset(districts.get(r.user_id, ())) | ({r.home_district_id} if r.home_district_id else set())
+        out.append(Candidate(
+            kind="volunteer", id=r.user_id, key=r.external_key or f"volunteer:{r.user_id}", name=r.display_name,
+            districts=ds, areas=places.areas(ds), slots=frozenset(r.availability or ()),
+            fields=frozenset(fields.get(r.user_id, ())),
+            eligible=bool(r.active and r.deleted_at is None and r.expires_on is not None and r.expires_on >= today),
+            district_names=places.district_names, area_names=places.area_names))
+    return out
+
+
+def group_candidates(ids, places: Places) -> list[Candidate]:
+    """The groups with these ids as candidates for an issue (structured data only, three queries)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = db.session.execute(select(CivicGroup.id, CivicGroup.external_key, CivicGroup.name,
+                                     CivicGroup.availability, CivicGroup.status)
+                              .where(CivicGroup.id.in_(ids))).all()
+    districts = _links(group_district, "group_id", "district_id", ids)
+    fields = _links(group_field, "group_id", "field_code", ids)
+    out = []
+    for r in rows:
+        ds = frozenset(districts.get(r.id, ()))
+        out.append(Candidate(
+            kind="group", id=r.id, key=r.external_key or f"group:{r.id}", name=r.name, districts=ds,
+            areas=places.areas(ds), slots=frozenset(r.availability or ()), fields=frozenset(fields.get(r.id, ())),
+            eligible=r.status == GroupStatus.VERIFIED, district_names=places.district_names,
+            area_names=places.area_names))
+    return out
 
 
 def issues(ids, places: Places) -> list[Issue]:

@@ -46,8 +46,8 @@ def suggest_for_issue(project: Project, *, limit: int = 10, today: date | None =
     skills_text = "\n".join([s.name for s in project.skills] + [issue.title])
     hits = search.match(kinds, matcher.issue_query(issue, related), near_districts=issue.districts,
                         fallback_text=skills_text, limit=max(100, limit * 10))
-    candidates = (data.volunteers([i for k, i in hits if k == "volunteer"], places, today)
-                  + data.groups([i for k, i in hits if k == "group"], places))
+    candidates = (data.volunteer_candidates([i for k, i in hits if k == "volunteer"], places, today)
+                  + data.group_candidates([i for k, i in hits if k == "group"], places))
     text_hits = {key: matcher.TextHit(h.score, h.matched) for key, h in hits.items()}
     return matcher.rank_candidates(issue, candidates, text_hits, exclude=already_involved(project.id), limit=limit)
 

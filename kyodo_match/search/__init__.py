@@ -12,12 +12,16 @@
 from __future__ import annotations
 
 import fcntl
+import gc
+import json
 import logging
 import os
 import shutil
+import threading
+import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,27 +29,31 @@ from flask import Flask, current_app, g
 from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from whoosh import index as windex
-from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
-from whoosh.query import And, Or, Require, Term
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.query import And, Or, Term
 
 from ..extensions import db
-from ..models import SearchOutbox, utcnow
-from . import documents
-from .analysis import BigramTokenizer, WordTokenizer, concept_term, fold, query_words, synonyms, terms
+from ..models import SearchOutbox
+from . import documents, scoring
+from .analysis import BigramTokenizer, ListTokenizer, concept_term, fold, query_words, synonyms, terms
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"  # 6: m_words holds words analysed once (ListTokenizer)
 LATE_COMMIT_WINDOW = timedelta(minutes=2)
+MAX_GAPS = 10_000
+BUILD_LIMIT_MB = 1536
 
 
 def schema() -> Schema:
     return Schema(
         doc_id=ID(stored=True, unique=True),
         kind=ID(stored=True),
-        object_id=NUMERIC(stored=True, bits=64),
-        name=TEXT(analyzer=BigramTokenizer(), field_boost=2.0),
-        text=TEXT(analyzer=BigramTokenizer()),
+        object_id=STORED,  # never searched: NUMERIC would index 16 trie terms a document for nothing
+        # phrase=False: no positions (queries are built from terms, never phrases): a smaller index, built faster.
+        name=TEXT(analyzer=BigramTokenizer(), field_boost=2.0, phrase=False),
+        text=TEXT(analyzer=BigramTokenizer(), phrase=False),
         districts=KEYWORD(commas=True),
         fields=KEYWORD(commas=True),
         group_type=ID,
@@ -53,13 +61,14 @@ def schema() -> Schema:
         # a volunteer who did not publish a card is still suggested to coordinators). Public search requires public.
         audience=ID,
         status=ID,
-        slots=KEYWORD(commas=True),
+        slots=STORED,  # the matcher reads times from the database
         # The matcher's fields (issue 5): synonym concepts of skills and qualifications, of free text; Sudachi
-        # normalised words; character bigrams as the fallback for words no dictionary knows.
+        # normalised words (analysed once, when the document is built: one per line); character bigrams as the
+        # fallback for words no dictionary knows.
         m_skill=KEYWORD(scorable=True),
         m_concept=KEYWORD(scorable=True),
-        m_words=TEXT(analyzer=WordTokenizer()),
-        m_grams=TEXT(analyzer=BigramTokenizer()),
+        m_words=TEXT(analyzer=ListTokenizer(), phrase=False),
+        m_grams=TEXT(analyzer=BigramTokenizer(), phrase=False),
     )
 
 
@@ -88,17 +97,52 @@ def _cursor_file() -> Path:
     return _dir() / "OUTBOX_CURSOR"
 
 
-def _read_cursor() -> int:
+@dataclass
+class _Cursor:
+    """How far the index got: every outbox row up to ``last``, except ``gaps`` (id → when first missed).
+
+    A gap is an id below ``last`` that was not (yet) visible: a transaction that took its id earlier and
+    commits later (PostgreSQL sequences), or one rolled back. Gaps are looked for again for
+    LATE_COMMIT_WINDOW, then forgotten; so a drain reads only new rows and the few gaps, never the last
+    minutes' rows again (after a bulk load those are thousands).
+    """
+
+    last: int = 0
+    gaps: dict[int, float] = field(default_factory=dict)
+
+
+def _read_cursor() -> _Cursor:
     try:
-        return int(_cursor_file().read_text())
-    except (OSError, ValueError):
-        return 0
+        raw = _cursor_file().read_text().strip()
+    except OSError:
+        return _Cursor()
+    try:
+        if raw.startswith("{"):
+            data = json.loads(raw)
+            return _Cursor(int(data["last"]), {int(k): float(v) for k, v in data.get("gaps", {}).items()})
+        return _Cursor(int(raw))
+    except (ValueError, KeyError, TypeError):
+        return _Cursor()
 
 
-def _write_cursor(value: int) -> None:
-    tmp = _cursor_file().with_suffix(".tmp")
-    tmp.write_text(str(value))
-    os.replace(tmp, _cursor_file())
+def _write_cursor(cursor: _Cursor, folder: Path | None = None) -> None:
+    target = (folder or _dir()) / "OUTBOX_CURSOR"
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"last": cursor.last, "gaps": {str(k): v for k, v in cursor.gaps.items()}}))
+    os.replace(tmp, target)
+
+
+def _with_gaps(cursor: _Cursor, seen: Iterable[int], upto: int, now: float) -> _Cursor:
+    """The cursor moved to ``upto``: ids between the old position and it that were not ``seen`` are gaps."""
+    seen = set(seen)
+    window = LATE_COMMIT_WINDOW.total_seconds()
+    gaps = {i: t for i, t in cursor.gaps.items() if i not in seen and now - t < window}
+    for i in range(cursor.last + 1, upto):
+        if i not in seen:
+            gaps[i] = now
+    if len(gaps) > MAX_GAPS:
+        gaps = dict(sorted(gaps.items())[-MAX_GAPS:])
+    return _Cursor(max(cursor.last, upto), gaps)
 
 
 def index_is_usable() -> bool:
@@ -118,6 +162,49 @@ def _open():
     return windex.open_dir(str(_dir()))
 
 
+_local = threading.local()
+MAX_OPEN_INDEXES = 4  # per thread (tests open many instance folders in one process)
+
+
+@contextmanager
+def _searcher():
+    """This thread's searcher of the index, kept open between requests and reopened when the index changed
+    (a drain committed: a newer generation; a rebuild swapped the folder: another inode)."""
+    path = str(_dir())
+    cache: dict = getattr(_local, "searchers", None)
+    if cache is None:
+        cache = _local.searchers = {}
+    try:
+        inode = os.stat(path).st_ino
+    except OSError:
+        inode = None
+    entry = cache.pop(path, None)
+    searcher = None
+    if entry is not None:
+        try:
+            if entry[0] == inode and entry[1].up_to_date():
+                searcher = entry[1]
+        except Exception:  # noqa: BLE001 — reopen below
+            searcher = None
+        if searcher is None:
+            # Not Searcher.refresh(): it reuses a segment's reader, deletion set included, when only the
+            # deletions changed — a withdrawn profile would stay visible.
+            _close_quietly(entry[1])
+    if searcher is None:
+        searcher = windex.open_dir(path).searcher()
+    cache[path] = (inode, searcher)
+    while len(cache) > MAX_OPEN_INDEXES:
+        _close_quietly(cache.pop(next(iter(cache)))[1])
+    yield searcher
+
+
+def _close_quietly(searcher) -> None:
+    try:
+        searcher.close()
+    except Exception:  # noqa: BLE001 — a searcher of a deleted folder: nothing left to free
+        log.debug("closing an old searcher failed", exc_info=True)
+
+
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
     """Build a fresh index from the database beside the old one, then swap it in. Returns the documents written."""
     with _lock():
@@ -129,18 +216,33 @@ def _rebuild_locked(progress) -> int:
     fresh = target.with_name(target.name + ".new")
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir(parents=True)
-    cursor = db.session.scalar(select(func.max(SearchOutbox.id))) or 0
+    last = db.session.scalar(select(func.max(SearchOutbox.id))) or 0
+    # Rows below ``last`` not visible yet (a transaction still open) are gaps, looked for by the next drains.
+    recent = db.session.scalars(select(SearchOutbox.id).where(SearchOutbox.id > last - 1000)).all()
+    cursor = _with_gaps(_Cursor(max(0, last - 1000)), recent, last, time.time())
     ix = windex.create_in(str(fresh), schema())
-    writer = ix.writer()
+    writer = _build_writer(ix)
     count = 0
-    for doc in documents.all_documents():
-        writer.add_document(**doc)
-        count += 1
-        if progress:
-            progress(1)
-    writer.commit()
+    # Whoosh's pool holds every posting as a tuple until the commit sorts them: millions of objects that the
+    # cyclic garbage collector would walk again and again as they grow (the build slowed with size). None of
+    # them form cycles, so collection waits until the build is done.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for doc in documents.all_documents():
+            writer.add_document(**doc)
+            count += 1
+            if progress:
+                progress(1)
+        writer.commit(optimize=False, merge=False)
+    except Exception:
+        writer.cancel()
+        raise
+    finally:
+        if collecting:
+            gc.enable()
     (fresh / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
-    (fresh / "OUTBOX_CURSOR").write_text(str(cursor))
+    _write_cursor(cursor, fresh)
     old = target.with_name(target.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
@@ -148,6 +250,21 @@ def _rebuild_locked(progress) -> int:
     os.replace(fresh, target)
     shutil.rmtree(old, ignore_errors=True)
     return count
+
+
+def _build_writer(ix):
+    """The writer of a rebuild: one process, a large pool (the postings are sorted in memory, not in runs on
+    disk), one segment written once and left as separate files (compound=False: not copied into one file).
+
+    length_stats=False: Whoosh would otherwise read every posting's document length back from disk to store
+    per-block length bounds, which only its own block-skipping uses (with the bounds absent it still finds the
+    same results, skipping less; the matcher's scorer never uses them). (procs=2 was slower here: this process
+    reads the database and runs the analyser, and handing the documents to the workers cost more than their
+    indexing saved, on two cores.)
+    """
+    codec = W3Codec()
+    codec.length_stats = False
+    return ix.writer(procs=1, limitmb=BUILD_LIMIT_MB, codec=codec, compound=False)
 
 
 def enqueue(kind: str, object_id: int) -> None:
@@ -163,9 +280,6 @@ def drain(blocking: bool = True) -> int:
         with _lock(blocking) as locked:
             if not locked:
                 return 0
-            if not index_is_usable():
-                _rebuild_locked(None)
-                return 0
             return _drain_locked()
     except Exception:  # noqa: BLE001 — the index is a cache; the user's change is already committed
         log.exception("search index update failed; it will be retried")
@@ -174,15 +288,21 @@ def drain(blocking: bool = True) -> int:
 
 def _drain_locked() -> int:
     cursor = _read_cursor()
-    rows = db.session.execute(
-        select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.object_id)
-        .where(or_(SearchOutbox.id > cursor, SearchOutbox.created_at > utcnow() - LATE_COMMIT_WINDOW))
-        .order_by(SearchOutbox.id)
-    ).all()
-    db.session.commit()  # end the read: never hold a transaction while writing the index
-    fresh = [r for r in rows if r.id > cursor]
-    if not fresh:
+    wanted = SearchOutbox.id > cursor.last
+    if cursor.gaps:
+        wanted = or_(wanted, SearchOutbox.id.in_(sorted(cursor.gaps)))
+    rows = db.session.execute(select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.object_id)
+                              .where(wanted).order_by(SearchOutbox.id)).all()
+    now = time.time()
+    if not rows:
+        expired = [i for i, t in cursor.gaps.items() if now - t >= LATE_COMMIT_WINDOW.total_seconds()]
+        if expired:
+            _write_cursor(_with_gaps(cursor, (), cursor.last, now))
         return 0
+    db.session.commit()  # end the read: never hold a transaction while writing the index
+    if not index_is_usable():  # missing, corrupt or old: a rebuild reads everything anyway
+        _rebuild_locked(None)
+        return len(rows)
     pending: dict[str, set[int]] = {}
     for r in rows:
         pending.setdefault(r.kind, set()).add(r.object_id)
@@ -197,8 +317,8 @@ def _drain_locked() -> int:
     except Exception:
         writer.cancel()
         raise
-    _write_cursor(max(r.id for r in fresh))
-    return len(fresh)
+    _write_cursor(_with_gaps(cursor, (r.id for r in rows), max(r.id for r in rows), now))
+    return len(rows)
 
 
 @dataclass
@@ -231,7 +351,7 @@ def search(kind: str, text: str = "", *, districts: Iterable[int] = (), fields: 
         parts.append(Term("group_type", group_type))
     query = And(parts)
     page = max(1, page)
-    with _open().searcher() as searcher:
+    with _searcher() as searcher:
         results = searcher.search_page(query, page, pagelen=per_page)
         total = len(results)
         ids = [hit["object_id"] for hit in results] if (page - 1) * per_page < total else []
@@ -254,7 +374,7 @@ def candidate_ids(kind: str, text: str = "", *, districts: Iterable[int] = (), f
 
 
 MATCH_FIELDS = {"concept:skill": "m_skill", "concept:text": "m_concept", "words": "m_words"}
-MAX_MATCH_TERMS = 80
+MAX_MATCH_TERMS = 24  # the highest weighted: nDCG@10 0.914–0.920 from 12 to 80 terms; latency grows with each
 FALLBACK_BELOW = 10  # fewer hits than this: try the character bigrams of the wanted skills as well
 
 
@@ -270,43 +390,47 @@ def match(kinds: Iterable[str], weighted: Iterable[tuple[str, str, float]], *, n
 
     Staff-only documents are included (the caller is staff or a coordinator, and filters again in the database).
     Candidates come from two searches, so that the best local ones are never crowded out by the city's:
-    the whole index, and the documents in ``near_districts`` (a required filter, `Require(..., optimize=False)`,
-    much faster in Whoosh than ``filter=``). The character-bigram field is only a fallback for few hits.
+    the whole index, and the documents in ``near_districts``. The character-bigram field is only a fallback
+    for few hits. Scores are Whoosh's BM25F summed over the terms (:mod:`.scoring`, cached postings).
     """
     drain(blocking=False)
     labels = {concept_term(label): label for label in synonyms().labels}
-    parts, boosts = [], {}
-    for field_name, term, boost in sorted(weighted, key=lambda w: -w[2])[:MAX_MATCH_TERMS]:
+    terms_, seen = [], set()
+    for field_name, term, boost in sorted(weighted, key=lambda w: -w[2]):
         index_field = MATCH_FIELDS.get(field_name)
         if index_field is None or not term:
             continue
         text = concept_term(term) if index_field != "m_words" else fold(term)
-        parts.append(Term(index_field, text, boost=boost))
-        boosts[(index_field, text)] = boost
-    kinds_q = Or([Term("kind", k) for k in kinds])
+        if (index_field, text) not in seen:
+            seen.add((index_field, text))
+            terms_.append((index_field, text, boost))
+    terms_ = terms_[:MAX_MATCH_TERMS]
+    required = [[("kind", k) for k in kinds]]
     if status:
-        kinds_q = And([kinds_q, Term("status", status)])
+        required.append([("status", status)])
     hits: dict[tuple[str, int], MatchHit] = {}
-    with _open().searcher() as searcher:
-        def run(scored, restrict, n):
-            # optimize=False: with the optimisation the forks raise AssertionError on Require.
-            for hit in searcher.search(Require(scored, restrict), limit=n, terms=True, optimize=False):
-                key = (hit["kind"], hit["object_id"])
+    with _searcher() as searcher:
+        path = str(_dir())
+
+        def keep(found):
+            for hit in found:
+                stored = searcher.stored_fields(hit.docnum)
+                key = (stored["kind"], stored["object_id"])
                 if key in hits:
                     continue
-                found = sorted({(f, t.decode() if isinstance(t, bytes) else t) for f, t in hit.matched_terms()
-                                if f in {"m_skill", "m_concept", "m_words"}},
-                               key=lambda ft: -boosts.get(ft, 0.0))
-                names = dict.fromkeys(labels.get(t, t) if f != "m_words" else t for f, t in found)
+                names = dict.fromkeys(labels.get(t, t) if f != "m_words" else t for f, t in hit.matched
+                                      if f in {"m_skill", "m_concept", "m_words"})
                 hits[key] = MatchHit(score=hit.score, matched=tuple(names))
 
-        if parts:
-            scored = Or(parts)
-            if near := [str(d) for d in near_districts]:
-                run(scored, And([kinds_q, Or([Term("districts", d) for d in near])]), limit)
-            run(scored, kinds_q, limit)
+        if terms_:
+            near = [("districts", str(d)) for d in near_districts]
+            withins = [near, None] if near else [None]
+            for found in scoring.search_each(searcher, path, terms_, required=required, withins=withins,
+                                             limit=limit):
+                keep(found)
         if len(hits) < FALLBACK_BELOW and (grams := list(dict.fromkeys(terms(fallback_text)))[:MAX_MATCH_TERMS]):
-            run(Or([Term("m_grams", g, boost=0.2) for g in grams]), kinds_q, limit)
+            keep(scoring.search(searcher, path, [("m_grams", gram, 0.2) for gram in grams], required=required,
+                                limit=limit))
     return hits
 
 
@@ -314,7 +438,7 @@ def check(sample: int = 20) -> dict:
     """Compare the index with the database: counts per kind, and a sample of documents present in both."""
     drain()
     expected = documents.count_indexable()
-    with _open().searcher() as searcher:
+    with _searcher() as searcher:
         # Counted by searching: doc_frequency would still count documents replaced since the last merge.
         actual = {k: len(searcher.search(Term("kind", k), limit=None, scored=False)) for k in documents.KINDS}
         missing = []

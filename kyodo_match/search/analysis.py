@@ -94,13 +94,24 @@ def words(text: str | None) -> list[str]:
         return []
     out: list[str] = []
     for m in _tokenizer().tokenize(text):
-        pos = m.part_of_speech()
-        if pos[0] not in _CONTENT_POS or pos[1] == "数詞":
-            continue
-        word = fold(m.normalized_form())
-        if word and word not in _STOP and not word.isdigit() and (len(word) > 1 or not word.isascii()):
+        if _content_pos(m.part_of_speech_id()) and (word := _content_word(m.normalized_form())):
             out.append(word)
     return out
+
+
+@lru_cache(maxsize=2048)
+def _content_pos(pos_id: int) -> bool:
+    pos = _dictionary.pos_of(pos_id)
+    return pos[0] in _CONTENT_POS and pos[1] != "数詞"
+
+
+@lru_cache(maxsize=65536)
+def _content_word(normalised: str) -> str | None:
+    """The folded word, or None for a stop word (a vocabulary repeats: folded once per process)."""
+    word = fold(normalised)
+    if word and word not in _STOP and not word.isdigit() and (len(word) > 1 or not word.isascii()):
+        return word
+    return None
 
 
 # --- synonym concepts ------------------------------------------------------------------------------------------
@@ -177,27 +188,34 @@ def reload_synonyms() -> None:
     global _synonyms
     with _synonyms_lock:
         _synonyms = None
-    _concepts_cached.cache_clear()
+    _analysed.cache_clear()
 
 
 def concepts(text: str | None) -> list[str]:
     """Concept labels the dictionary finds in ``text`` (each once, in order of appearance)."""
-    return list(_concepts_cached(_clean(text)))
+    return list(_analysed(_clean(text))[1])
+
+
+def analyse(text: str | None) -> tuple[list[str], list[str]]:
+    """(:func:`words`, :func:`concepts`) of ``text``, with one run of the morphological analyser for both."""
+    found = _analysed(_clean(text))
+    return list(found[0]), list(found[1])
 
 
 @lru_cache(maxsize=4096)
-def _concepts_cached(text: str) -> tuple[str, ...]:
+def _analysed(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     syn = synonyms()
     folded = fold(text)
     for phrase in syn.ignore:
         folded = folded.replace(phrase, "　")
+    found_words = tuple(words(text)) if folded.strip() else ()
     # The dictionary's normalised forms meet what the phrase list spells differently (子供たち, 引越し).
     found: dict[str, None] = {}
-    for source in (folded, "".join(words(text)) if folded.strip() else ""):
+    for source in (folded, "".join(found_words)):
         for m in syn.pattern().finditer(source):
             for label in sorted(syn.phrases[m.group()]):
                 found.setdefault(label, None)
-    return tuple(found)
+    return found_words, tuple(found)
 
 
 def related(labels) -> set[str]:
@@ -247,6 +265,13 @@ class WordTokenizer(_ListTokenizer):
 
     def produce(self, value):
         return words(value)
+
+
+class ListTokenizer(_ListTokenizer):
+    """Whoosh tokenizer for text already analysed: one term per line (the index stores words computed once)."""
+
+    def produce(self, value):
+        return [t for t in (value or "").split("\n") if t]
 
 
 class ConceptTokenizer(_ListTokenizer):

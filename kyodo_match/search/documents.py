@@ -24,13 +24,18 @@ def _keywords(values) -> str:
 
 
 def matcher_fields(skills, free_text: str, slots=()) -> dict:
-    """The matcher's fields from the skill-like phrases (skills, qualifications) and the free text."""
+    """The matcher's fields from the skill-like phrases (skills, qualifications) and the free text.
+
+    Each text goes through the morphological analyser once: its words and its concepts come from the same run,
+    and ``m_words`` holds the words themselves (one per line; the field does not analyse them again).
+    """
     skill_text = "\n".join(skills)
-    skill_concepts = analysis.concepts(skill_text)
+    skill_words, skill_concepts = analysis.analyse(skill_text)
+    free_words, free_concepts = analysis.analyse(free_text)
     return {
         "m_skill": " ".join(analysis.concept_term(c) for c in skill_concepts),
-        "m_concept": " ".join(analysis.concept_term(c) for c in analysis.concepts(free_text)),
-        "m_words": f"{skill_text}\n{skill_text}\n{free_text}",  # skills count twice
+        "m_concept": " ".join(analysis.concept_term(c) for c in free_concepts),
+        "m_words": "\n".join(skill_words + skill_words + free_words),  # skills count twice
         "m_grams": skill_text,
         "slots": _keywords(slots or ()),
     }
@@ -124,13 +129,19 @@ LOADERS = {
     "group": (_groups, group_doc, lambda o: o.id),
     "project": (_projects, project_doc, lambda o: o.id),
 }
+KEY_COLUMNS = {"volunteer": VolunteerProfile.user_id, "group": CivicGroup.id, "project": Project.id}
+CHUNK = 1000  # rows loaded at a time: memory stays flat however large the talent bank grows
 
 
 def all_documents() -> Iterator[dict]:
-    for loader, to_doc, _key in LOADERS.values():
-        for obj in loader():
-            if (doc := to_doc(obj)) is not None:
-                yield doc
+    """Every indexable document, read a chunk of rows at a time (the session forgets each chunk after use)."""
+    for kind, (loader, to_doc, _key) in LOADERS.items():
+        column = KEY_COLUMNS[kind]
+        ids = db.session.scalars(select(column).order_by(column)).all()
+        for start in range(0, len(ids), CHUNK):
+            for obj in loader(ids[start:start + CHUNK]):
+                if (doc := to_doc(obj)) is not None:
+                    yield doc
 
 
 def documents_for(kind: str, ids: set[int]) -> dict[int, dict | None]:
