@@ -8,6 +8,7 @@ SQLite file and index — never the developer's instance/. Timings are measured 
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -75,6 +76,9 @@ def main() -> None:
         p95 = sorted(times)[int(len(times) * 0.95) - 1]
         rows.append((f"page {path} as {who} (ms)", "demo", f"{statistics.median(times):.1f}", f"{p95:.1f}",
                      f"{sql:.1f} SQL/request"))
+    with app.app_context():
+        db.engine.dispose()
+    shutil.rmtree(folder, ignore_errors=True)
     started = time.perf_counter()
     results = [bench_matcher.measure(size) for size in SIZES]
     rows += bench_matcher.rows(results)
