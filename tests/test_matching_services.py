@@ -155,6 +155,18 @@ def test_partners_already_chosen_are_not_suggested_again(city):
     assert "g-ok" not in _keys(services.suggest_for_issue(project, limit=50))
 
 
+def test_people_who_already_applied_are_not_suggested_in_either_direction(city):
+    from kyodo_match.models import Application
+
+    project = data.project_by_key("i-1")
+    near = data.volunteer_by_key("v-near")
+    assert "v-near" in _keys(services.suggest_for_issue(project, limit=50))
+    db.session.add(Application(project_id=project.id, volunteer_user_id=near.user_id, status="declined"))
+    db.session.commit()
+    assert "v-near" not in _keys(services.suggest_for_issue(project, limit=50))
+    assert "i-1" not in _keys(services.suggest_for_candidate(near, limit=50))
+
+
 def test_the_reverse_direction_ranks_issues_for_a_group(city):
     suggestions = services.suggest_for_candidate(data.group_by_key("g-ok"))
     assert {s.key for s in suggestions} == {"i-1", "i-groups"}

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from .. import search
 from ..extensions import db
 from ..i18n import today_jst
-from ..models import CivicGroup, Project, ProjectPartner, ProjectStatus, VolunteerProfile
+from ..models import Application, CivicGroup, Project, ProjectPartner, ProjectStatus, VolunteerProfile
 from ..search import analysis
 from . import data, matcher
 
@@ -17,16 +17,22 @@ MAX_LIMIT = 100
 
 
 def already_involved(project_id: int) -> set[tuple[str, int]]:
-    """Who is already a partner of the issue (and, once applications exist, who applied): never suggested again."""
-    rows = db.session.execute(select(ProjectPartner.group_id, ProjectPartner.volunteer_user_id)
-                              .where(ProjectPartner.project_id == project_id)).all()
+    """Who is already in touch with the issue — a partner, or anyone who applied or was invited (whatever came of
+    it): never suggested again."""
+    rows = db.session.execute(
+        select(ProjectPartner.group_id, ProjectPartner.volunteer_user_id).where(ProjectPartner.project_id == project_id)
+        .union_all(select(Application.group_id, Application.volunteer_user_id)
+                   .where(Application.project_id == project_id))).all()
     return {("group", g) if g is not None else ("volunteer", v) for g, v in rows}
 
 
 def involved_issues(kind: str, object_id: int) -> set[int]:
-    """The issues a volunteer or group is already a partner of (the reverse of :func:`already_involved`)."""
-    column = ProjectPartner.group_id if kind == "group" else ProjectPartner.volunteer_user_id
-    return set(db.session.scalars(select(ProjectPartner.project_id).where(column == object_id)))
+    """The issues a volunteer or group is already a partner of or applied to (the reverse of
+    :func:`already_involved`)."""
+    partner = ProjectPartner.group_id if kind == "group" else ProjectPartner.volunteer_user_id
+    applicant = Application.group_id if kind == "group" else Application.volunteer_user_id
+    return set(db.session.scalars(select(ProjectPartner.project_id).where(partner == object_id)
+                                  .union(select(Application.project_id).where(applicant == object_id))))
 
 
 def _related(labels) -> dict[str, set[str]]:
