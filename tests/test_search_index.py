@@ -256,3 +256,14 @@ def test_matcher_scores_are_whooshs_own(app):
         assert [round(h.score, 6) for h in ours] == [round(h.score, 6) for h in theirs]
         assert all(("m_skill", "手話") in h.matched or ("m_skill", "点訳") in h.matched
                    or ("m_words", "点訳") in h.matched for h in ours)
+
+
+def test_the_matcher_search_on_an_empty_index_finds_nothing_instead_of_failing(app):
+    from kyodo_match.matching import services as matching
+    from tests.factories import make_project
+
+    search.rebuild()  # nothing but this project's own document, then nothing at all
+    project = make_project(status="recruiting")
+    assert matching.suggest_for_issue(project) == []
+    search.rebuild()
+    assert matching.suggest_for_issue(project) == []

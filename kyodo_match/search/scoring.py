@@ -235,7 +235,12 @@ def search_each(searcher, index_path: str, weighted: Iterable[tuple[str, str, fl
     weighted = [(f, t, b) for f, t, b in weighted if b > 0]
     if not weighted or limit <= 0:
         return [[] for _ in withins]
-    leaves = list(searcher.reader().leaf_readers())
+    # An empty index (or a reader with no segment of its own, as Whoosh gives for one without documents) has
+    # nothing to score: leave it out rather than fail.
+    leaves = [(reader, offset) for reader, offset in searcher.reader().leaf_readers()
+              if getattr(reader, "segment", None) is not None and reader.segment() is not None]
+    if not leaves:
+        return [[] for _ in withins]
     keys = {id(reader): f"{index_path}:{reader.segment().segment_id()}" for reader, _offset in leaves}
     CACHE.forget_except(set(keys.values()))
     best: list[list[tuple[float, int, list, int]]] = [[] for _ in withins]
