@@ -27,10 +27,28 @@ def today_jst() -> date:
     return datetime.now(JST).date()
 
 
+# The Japanese date formats the templates use, and how English readers see the same dates.
+_ENGLISH_FORMATS = {"%Y年%m月%d日 %H:%M": "%d %b %Y %H:%M", "%Y年%m月%d日": "%d %b %Y"}
+
+
+def _in_locale(fmt: str) -> str:
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    if has_request_context() and str(get_locale() or "ja") == "en":
+        return _ENGLISH_FORMATS.get(fmt, fmt)
+    return fmt
+
+
 def jst(value: datetime | None, fmt: str = "%Y年%m月%d日 %H:%M") -> str:
-    """Show a stored UTC time in Japan Standard Time."""
+    """Show a stored UTC time in Japan Standard Time (in the reader's language: 2026年05月10日 / 10 May 2026)."""
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(JST).strftime(fmt)
+    return value.astimezone(JST).strftime(_in_locale(fmt))
+
+
+def local_day(value: date | None) -> str:
+    """A calendar date in the reader's language (2026年05月10日 / 10 May 2026)."""
+    return value.strftime(_in_locale("%Y年%m月%d日")) if value is not None else ""

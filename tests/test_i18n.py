@@ -73,3 +73,18 @@ def test_login_button_is_in_english_after_switching(client):
     html = client.get("/login").get_data(as_text=True)
     assert re.search(r'<button type="submit"[^>]*>\s*Log in\s*</button>', html)
     assert "ログインする" not in html
+
+
+def test_dates_are_written_for_the_reader(app):
+    from datetime import UTC, date, datetime
+
+    from flask_babel import force_locale
+
+    from kyodo_match.i18n import jst, local_day
+
+    with app.test_request_context("/"):
+        assert local_day(date(2026, 5, 10)) == "2026年05月10日"
+        assert jst(datetime(2026, 5, 10, 1, 30, tzinfo=UTC)) == "2026年05月10日 10:30"
+        with force_locale("en"):
+            assert local_day(date(2026, 5, 10)) == "10 May 2026"
+            assert jst(datetime(2026, 5, 10, 1, 30, tzinfo=UTC), "%Y年%m月%d日") == "10 May 2026"

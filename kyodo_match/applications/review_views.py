@@ -17,7 +17,7 @@ from ..coordination.services import filter_choices
 from ..errors import Conflict, FieldRefused, RuleViolation
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
-from ..i18n import today_jst
+from ..i18n import local_day, today_jst
 from ..models import Department, Project, Role, utcnow
 from ..pagination import page_arg
 from ..projects.lifecycle import STATUS_LABELS, can_manage
@@ -141,7 +141,7 @@ def project_attendance(project_id: int):
         db.session.rollback()
         return _sheet(_managed(project_id), day, rows, status=422)
     db.session.commit()
-    flash(_("%(day)sの出欠と活動時間を保存しました。", day=day.strftime("%Y年%m月%d日")), "success")
+    flash(_("%(day)sの出欠と活動時間を保存しました。", day=local_day(day)), "success")
     return redirect_to(url_for("applications.project_attendance", project_id=project_id, date=day.isoformat()))
 
 

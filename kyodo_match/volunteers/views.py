@@ -11,7 +11,7 @@ from ..access import public, roles_required
 from ..errors import commit_unless_refused
 from ..extensions import db
 from ..htmx import redirect_to, render
-from ..i18n import today_jst
+from ..i18n import local_day, today_jst
 from ..models import Role
 from ..pagination import int_list_arg, page_arg
 from ..reference.services import districts_by_area
@@ -103,7 +103,7 @@ def renew():
     """登録の更新: 3 more years from today (from 90 days before expiry)."""
     profile = services.renew_registration(_me(), today_jst())
     db.session.commit()
-    flash(_("登録を更新しました。新しい有効期限は%(day)sです。", day=profile.expires_on.strftime("%Y年%m月%d日")),
+    flash(_("登録を更新しました。新しい有効期限は%(day)sです。", day=local_day(profile.expires_on)),
           "success")
     return redirect_to(url_for("volunteers.me"))
 
