@@ -73,8 +73,9 @@ bench: install
 	$(BIN)/python -m tests.bench
 
 # The matcher's quality on the labelled development set (nDCG@10, recall@10) against two baselines.
+# `make eval` scores the development set; `make eval EVAL_FILE=other.json` scores another labelled set.
 eval: install
-	$(BIN)/python -m tests.eval_matcher
+	$(BIN)/python -m tests.eval_matcher $(EVAL_FILE)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor
