@@ -64,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .account.views import bp as account_bp
     from .admin.views import bp as admin_bp
+    from .adopt.views import bp as adopt_bp
     from .applications.views import bp as applications_bp
     from .auth.views import bp as auth_bp
     from .coordination.views import bp as coordination_bp
@@ -85,3 +86,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(proposals_bp, url_prefix="/proposals")
     app.register_blueprint(applications_bp)  # full paths: /applications/…, /issues/<id>/apply
     app.register_blueprint(matching_bp)
+    app.register_blueprint(adopt_bp, url_prefix="/adopt")

@@ -24,6 +24,7 @@ NAVIGATION = [
     ("groups.queue", _l("団体の確認"), (Role.COORDINATOR, Role.ADMIN)),
     ("projects.index", _l("地域課題・協働事業"), None),
     ("proposals.index", _l("事業提案"), None),
+    ("adopt.index", _l("アダプト（里親）"), None),
     ("applications.mine", _l("わたしの応募"), (Role.VOLUNTEER, Role.GROUP_REP)),
     ("projects.partnered", _l("わたしの協働事業"), (Role.VOLUNTEER, Role.GROUP_REP)),
     ("projects.mine", _l("担当課の事業"), (Role.STAFF,)),

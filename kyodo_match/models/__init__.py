@@ -1,6 +1,24 @@
 """The whole schema, one module per domain, re-exported here."""
 
 from .accounts import SELF_SERVICE_ROLES, ConsentRecord, Role, User, UserRole
+from .adopt import (
+    ActivityReport,
+    AdoptAgreement,
+    AdoptChange,
+    Adoption,
+    AdoptionStatus,
+    AdoptSection,
+    AgreementStatus,
+    ChangeKind,
+    RepairRequest,
+    RepairStatus,
+    ReportPhoto,
+    SectionKind,
+    SectionStatus,
+    SupplyItem,
+    SupplyRequest,
+    SupplyStatus,
+)
 from .applications import (
     ActivityRecord,
     Application,
@@ -48,6 +66,22 @@ from .reference import ActivityField, Area, Department, District, Skill, SkillCa
 from .types import UTCDateTime, utcnow
 
 __all__ = [
+    "ActivityReport",
+    "AdoptAgreement",
+    "AdoptChange",
+    "Adoption",
+    "AdoptionStatus",
+    "AdoptSection",
+    "AgreementStatus",
+    "ChangeKind",
+    "RepairRequest",
+    "RepairStatus",
+    "ReportPhoto",
+    "SectionKind",
+    "SectionStatus",
+    "SupplyItem",
+    "SupplyRequest",
+    "SupplyStatus",
     "ActivityRecord",
     "Application",
     "ApplicationMessage",
