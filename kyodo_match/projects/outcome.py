@@ -7,9 +7,7 @@ re-encoded, so EXIF (GPS position, camera, time) and every other metadata block 
 
 from __future__ import annotations
 
-import io
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,17 +16,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..errors import Conflict, FieldRefused, NotAllowed
+from .. import uploads
+from ..errors import Conflict, NotAllowed
 from ..extensions import db
 from ..models import Project, ProjectFile, ProjectStatus
 from .lifecycle import can_manage, is_partner
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
 MAX_TEXT = 4000
-PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
-EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
-_SIGNATURES = ((b"%PDF-", PDF), (b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG))
+MAX_BYTES, PDF, JPEG, PNG, EXTENSIONS = uploads.MAX_BYTES, uploads.PDF, uploads.JPEG, uploads.PNG, uploads.EXTENSIONS
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f<>:\"/\\|?*]+")
 
 
@@ -70,9 +65,7 @@ def save_outcome(project: Project, actor, *, achieved: str, figures: str, improv
 
 # --- files ----------------------------------------------------------------------------------------------------
 
-def sniff(head: bytes) -> str | None:
-    """The content type the bytes really are (PDF, JPEG, PNG), or None for anything else."""
-    return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
+sniff = uploads.sniff
 
 
 def clean_name(name: str | None, content_type: str) -> str:
@@ -84,34 +77,6 @@ def clean_name(name: str | None, content_type: str) -> str:
         stem = stem.rsplit(".", 1)[0].strip(" ._")
     ext = EXTENSIONS[content_type]
     return (stem or _("ファイル"))[:120 - len(ext)] + ext
-
-
-def _reencode(data: bytes, content_type: str) -> bytes:
-    """Decode the image and write only its pixels: no EXIF, GPS, XMP, comments or text chunks survive."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    refused = FieldRefused("file", _("画像を読み込めませんでした。壊れていないJPEGかPNGの画像を選んでください。"))
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format != {JPEG: "JPEG", PNG: "PNG"}[content_type]:
-                raise refused
-            if probe.width * probe.height > MAX_PIXELS:
-                raise FieldRefused("file", _("画像が大きすぎます。4000万画素以下の画像にしてください。"))
-            probe.load()
-            image = ImageOps.exif_transpose(probe)  # keep the photo upright once its orientation tag is gone
-        out = io.BytesIO()
-        if content_type == JPEG:
-            pixels = image.convert("RGB") if image.mode not in ("RGB", "L") else image
-            pixels.info = {}
-            pixels.save(out, format="JPEG", quality=90, optimize=True)
-        else:
-            if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
-                image = image.convert("RGBA")
-            image.info = {"transparency": image.info["transparency"]} if "transparency" in image.info else {}
-            image.save(out, format="PNG", optimize=True)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
-        raise refused from None
-    return out.getvalue()
 
 
 def project_dir(root: Path, project_id: int) -> Path:
@@ -130,25 +95,11 @@ def add_file(project: Project, actor, stream, filename: str | None, *, public: b
     too large or is not really a PDF, JPEG or PNG.
     """
     _require_manager(actor, project, ProjectStatus.EVALUATING)
-    data = stream.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise FieldRefused("file", _("ファイルが大きすぎます。5MB以下のファイルにしてください。"))
-    content_type = sniff(data[:16])
-    if content_type is None:
-        raise FieldRefused("file", _("PDF、JPEG、PNGのファイルだけを登録できます。"))
-    if content_type != PDF:
-        data = _reencode(data, content_type)
-        if len(data) > MAX_BYTES:
-            raise FieldRefused("file", _("ファイルが大きすぎます。5MB以下のファイルにしてください。"))
+    data, content_type = uploads.checked(stream, "file")
     row = ProjectFile(project_id=project.id, original_name=clean_name(filename, content_type),
-                      stored_name=secrets.token_hex(16), content_type=content_type, size=len(data),
+                      stored_name=uploads.new_name(), content_type=content_type, size=len(data),
                       public=bool(public), uploaded_by_id=actor.id)
-    folder = project_dir(root, project.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / row.stored_name
-    with open(target, "xb") as out:  # "x": a name collision fails instead of overwriting
-        out.write(data)
-    target.chmod(0o600)
+    uploads.store(project_dir(root, project.id), data, row.stored_name)
     project.files.append(row)
     db.session.add(row)
     return row
