@@ -15,6 +15,15 @@ HTMX_CDN_URL = f"https://cdn.jsdelivr.net/npm/htmx.org@{HTMX_VERSION}/dist/htmx.
 # SRI of the npm package's dist/htmx.min.js; the browser tests serve that very file in place of the CDN.
 HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
 
+# Leaflet for the adopt map (an enhancement: every page works without it), pinned + SRI of the npm package's files.
+LEAFLET_VERSION = "1.9.4"
+LEAFLET_JS_URL = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/leaflet.js"
+LEAFLET_JS_SRI = "sha384-cxOPjt7s7Iz04uaHJceBmS+qpjv2JkIHNVcuOrM+YHwZOmJGBXI00mdUXEq65HTH"
+LEAFLET_CSS_URL = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/leaflet.css"
+LEAFLET_CSS_SRI = "sha384-sHL9NAb7lN7rfvG5lfHpm643Xkcjzp4jFvuavGOndn6pjVqS6ny56CAt3nsEVT4H"
+# 国土地理院 standard tiles (地理院タイル)
+GSI_TILE_URL = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+
 ENVIRONMENTS = ("development", "production", "testing")
 WEAK_KEYS = {"", "dev", "changeme", "secret", "development"}
 
@@ -94,6 +103,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "KYODO_HTMX_SOURCE": os.environ.get("KYODO_HTMX_SOURCE", "cdn"),
         "KYODO_HTMX_CDN_URL": HTMX_CDN_URL,
         "KYODO_HTMX_SRI": HTMX_SRI,
+        "KYODO_LEAFLET_JS_URL": LEAFLET_JS_URL,
+        "KYODO_LEAFLET_JS_SRI": LEAFLET_JS_SRI,
+        "KYODO_LEAFLET_CSS_URL": LEAFLET_CSS_URL,
+        "KYODO_LEAFLET_CSS_SRI": LEAFLET_CSS_SRI,
+        "KYODO_MAP_TILE_URL": GSI_TILE_URL,
         # Login throttling (Flask-Limiter). Use redis:// in production so every worker shares the counts.
         "RATELIMIT_STORAGE_URI": os.environ.get("KYODO_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -10,16 +10,25 @@ from .database import set_write_intent
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+def _origin(url: str) -> str:
+    return "/".join(url.split("/")[:3])
+
+
 def content_security_policy(app: Flask) -> str:
-    script = "'self'"
-    if app.config["KYODO_HTMX_SOURCE"] == "cdn":
-        cdn = app.config["KYODO_HTMX_CDN_URL"]
-        script += " " + cdn.split("/npm/")[0]
+    cfg = app.config
+    scripts = ["'self'"]
+    if cfg["KYODO_HTMX_SOURCE"] == "cdn":
+        scripts.append(_origin(cfg["KYODO_HTMX_CDN_URL"]))
+    # Leaflet (the adopt map) always comes from its CDN, with SRI; its tiles from 国土地理院.
+    leaflet = _origin(cfg["KYODO_LEAFLET_JS_URL"])
+    script = " ".join(dict.fromkeys([*scripts, leaflet]))
+    style = " ".join(dict.fromkeys(["'self'", _origin(cfg["KYODO_LEAFLET_CSS_URL"])]))
+    tiles = _origin(cfg["KYODO_MAP_TILE_URL"])
     return "; ".join([
         "default-src 'self'",
         f"script-src {script}",
-        "style-src 'self'",
-        "img-src 'self' data:",
+        f"style-src {style}",
+        f"img-src 'self' data: {tiles}",
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",
