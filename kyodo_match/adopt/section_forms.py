@@ -24,7 +24,7 @@ def _metres(label, description):
 class SectionForm(FlaskForm):
     name = StringField(_l("区間の名前"), filters=[strip], validators=[
         DataRequired(message=_l("区間の名前を入力してください。")), _max(120)])
-    kind = RadioField(_l("種類"), choices=list(KIND_LABELS.items()), default="road",
+    kind = RadioField(_l("種類"), choices=[SelectChoice(k, v) for k, v in KIND_LABELS.items()], default="road",
                       validators=[InputRequired(message=_l("種類を選んでください。"))])
     district_id = SelectField(_l("地域（地域委員会）"), coerce=id_or_none, validate_choice=True)
     department_id = SelectField(_l("担当課"), coerce=id_or_none,
@@ -43,7 +43,7 @@ class SectionForm(FlaskForm):
     min_activities_per_year = Number(_l("年間の最低活動回数"), default=4, validators=[
         InputRequired(message=_l("年間の最低活動回数を入力してください。")),
         NumberRange(min=1, max=365, message=_l("年1回以上、365回以下にしてください。"))])
-    status = SelectField(_l("状態"), choices=list(STATUS_LABELS.items()), default="open")
+    status = SelectField(_l("状態"), choices=[SelectChoice(k, v) for k, v in STATUS_LABELS.items()], default="open")
 
     def set_choices(self, choices: dict, *, choose_department: bool) -> None:
         self.district_id.choices = [SelectChoice(None, _l("指定しない"))] + [

@@ -74,8 +74,10 @@ def _form_page(form: SectionForm, section_=None):
 def new_section():
     """区間の登録: staff for their own department, the centre for any department."""
     user = current_user._get_current_object()
-    if not sections.can_create(user):
-        raise NotAllowed(_("担当課が登録されていないため、区間を登録できません。管理者に連絡してください。"))
+    if not sections.can_create(user):  # staff without a department: say why on the page; a POST is refused
+        if request.method == "POST":
+            raise NotAllowed(_("担当課が登録されていないため、区間を登録できません。管理者に連絡してください。"))
+        return render("adopt/section_form.html", block="form", form=None, section=None)
     form = SectionForm()
     form.set_choices(sections.choices(), choose_department=sections.is_overseer(user))
     created = None

@@ -61,7 +61,7 @@ def can_manage(user, section: AdoptSection) -> bool:
 # --- GeoJSON --------------------------------------------------------------------------------------------------
 
 def _refuse(message) -> FieldRefused:
-    return FieldRefused("geometry", str(message))
+    return FieldRefused("geometry_text", str(message))
 
 
 def _positions(coords, depth: int) -> list[list]:
@@ -112,7 +112,7 @@ def _check_line(line) -> list:
 def parse_geometry(text: str | None) -> dict | None:
     """A GeoJSON geometry from the form's text: None when empty; a LineString, MultiLineString, Polygon or
     MultiPolygon (a Feature holding one is accepted) with at most MAX_POINTS positions inside roughly Gifu.
-    Raises FieldRefused("geometry", …) in Japanese otherwise."""
+    Raises FieldRefused("geometry_text", …) in Japanese otherwise."""
     text = (text or "").strip()
     if not text:
         return None
@@ -177,6 +177,8 @@ def create_section(department_id: int | None, user, values: dict) -> AdoptSectio
     Raises NotAllowed, or FieldRefused for a bad value (nothing is written)."""
     department = db.session.get(Department, department_id) if department_id else None
     if department is None or not department.active:
+        if not is_overseer(user):  # staff have no department field: theirs is gone or inactive
+            raise NotAllowed(str(_l("担当課が登録されていないため、区間を登録できません。管理者に連絡してください。")))
         raise FieldRefused("department_id", str(_l("担当課を選んでください。")))
     if not is_overseer(user) and not (can_create(user) and user.department_id == department.id):
         raise NotAllowed(str(_l("自分の課の区間だけを登録できます。")))
@@ -299,12 +301,14 @@ def adopter_names(section_ids: list[int]) -> dict[int, str]:
 
 def feature_collection(f: SectionFilters, url_for_section, only_id: int | None = None) -> dict:
     """Sections with a geometry as a GeoJSON FeatureCollection; properties are public fields only."""
-    query = _filtered(f).where(AdoptSection.geometry.is_not(None))
+    query = _filtered(f)
     if only_id is not None:
         query = query.where(AdoptSection.id == only_id)
     sections = db.session.scalars(query.options(selectinload(AdoptSection.district),
                                                 selectinload(AdoptSection.department))
                                   .order_by(AdoptSection.id).limit(5000)).all()
+    # An empty geometry may be stored as JSON null rather than SQL NULL, so it is filtered here.
+    sections = [s for s in sections if s.geometry]
     adopters = adopter_names([s.id for s in sections])
     features = [{
         "type": "Feature",

@@ -58,30 +58,37 @@
       .catch(function () { /* the list stays the real content */ });
   }
 
-  // A map fed from the server (the list, a section's page).
-  document.querySelectorAll(".adopt-map[data-geojson-url]").forEach(function (el) {
-    var map = makeMap(el), state = {};
-    load(map, state, el.dataset.geojsonUrl);
-    // When htmx swaps the filtered list, the map follows the same filters.
-    document.addEventListener("htmx:afterSettle", function () {
-      var results = document.getElementById("adopt-results");
-      if (results && results.dataset.geojsonUrl && el.id === "adopt-map") load(map, state, results.dataset.geojsonUrl);
-    });
-  });
-
-  // The section form: draw what is typed in the GeoJSON field (nothing is sent anywhere).
   function drawSource(el, map, state) {
     var source = document.getElementById(el.dataset.geojsonSource);
     if (!source || !source.value.trim()) return;
     try { draw(map, state, JSON.parse(source.value)); } catch (e) { /* the server says what is wrong */ }
   }
-  document.querySelectorAll(".adopt-map[data-geojson-source]").forEach(function (el) {
+
+  function init(el) {
+    if (el.classList.contains("adopt-map--ready")) return;
     var map = makeMap(el), state = {}, timer = null;
-    drawSource(el, map, state);
-    document.addEventListener("input", function (evt) {
-      if (!evt.target || evt.target.id !== el.dataset.geojsonSource) return;
-      clearTimeout(timer);
-      timer = setTimeout(function () { drawSource(el, map, state); }, 400);
-    });
-  });
+    if (el.dataset.geojsonUrl) {
+      load(map, state, el.dataset.geojsonUrl);
+      // When htmx swaps the filtered list, the list's map follows the same filters.
+      document.addEventListener("htmx:afterSettle", function (evt) {
+        var results = document.getElementById("adopt-results");
+        if (el.id === "adopt-map" && results && evt.target === results && results.dataset.geojsonUrl) {
+          load(map, state, results.dataset.geojsonUrl);
+        }
+      });
+    } else if (el.dataset.geojsonSource) {
+      // The section form: draw what is typed in the GeoJSON field (nothing is sent anywhere).
+      drawSource(el, map, state);
+      document.addEventListener("input", function (evt) {
+        if (!evt.target || evt.target.id !== el.dataset.geojsonSource) return;
+        clearTimeout(timer);
+        timer = setTimeout(function () { drawSource(el, map, state); }, 400);
+      });
+    }
+  }
+
+  function initAll() { document.querySelectorAll(".adopt-map").forEach(init); }
+  initAll();
+  // A form swapped back by htmx (422) brings a new, empty map element.
+  document.addEventListener("htmx:afterSettle", initAll);
 })();
