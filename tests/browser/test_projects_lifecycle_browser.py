@@ -104,6 +104,8 @@ def test_partner_agreement_evaluation_and_results(open_page, check_page, expect,
         with page.expect_response(lambda r: r.request.method == "POST") as answer:
             page.get_by_role("button", name="評価シートを保存する").click()
         assert answer.value.status in (200, 204, 303), f"the {who}'s sheet was not saved"
+        page.wait_for_url(re.compile(r"/evaluation$"))  # htmx follows HX-Redirect: let it land before moving on
+        page.wait_for_load_state("load")
     staff.goto(f"/issues/{project_id}/evaluation")
     expect(staff.locator("main")).to_contain_text("回答が異なります")
     check_page(staff, "evaluation-comparison")
@@ -116,6 +118,8 @@ def test_partner_agreement_evaluation_and_results(open_page, check_page, expect,
     with staff.expect_response(lambda r: r.request.method == "POST") as answer:
         staff.get_by_role("button", name=re.compile("保存")).first.click()
     assert answer.value.status in (200, 204, 303)
+    staff.wait_for_url(re.compile(r"/outcome$"))
+    staff.wait_for_load_state("load")
     staff.goto(f"/issues/{project_id}")
     _step(staff, expect, "評価と改善を記録して完了する", "完了")
 
