@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from . import audit
+from .adopt import reminders as adopt_reminders
 from .applications import cli as applications_cli
 from .database import write_intent
 from .errors import RuleViolation
@@ -18,6 +19,7 @@ from .models import Department, Role
 def register_cli(app: Flask) -> None:
     matching_cli.register(app)  # load-json, suggest (issue 5)
     applications_cli.register(app)  # send-digests (issue 6)
+    adopt_reminders.register(app)  # adopt-reminders (issue 7)
     @app.cli.command("create-user")
     @click.option("--role", "roles", multiple=True, required=True,
                   type=click.Choice([r.value for r in Role]), help="役割（複数指定可）")
