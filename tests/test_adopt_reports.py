@@ -202,6 +202,8 @@ def test_a_problem_reaches_the_department_and_the_group_follows_its_status(app, 
     fragment = client.get("/adopt/repairs", headers={"HX-Request": "true"})
     assert fragment.get_data(as_text=True).lstrip().startswith('<div id="repair-results"')
     assert "HX-Request" in fragment.headers["Vary"]
+    assert "〇〇橋" in client.get("/adopt/repairs?status=received").get_data(as_text=True)
+    assert "〇〇橋" not in client.get("/adopt/repairs?status=done").get_data(as_text=True)
     rid = repairs[0].id
     step = client.post(f"/adopt/repairs/{rid}", headers={"HX-Request": "true"},
                        data={f"r{rid}-status": "in_progress", f"r{rid}-answer": "来週直します"})

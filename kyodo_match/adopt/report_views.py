@@ -100,7 +100,7 @@ def repairs():
     """修繕などの依頼: the managing department's staff see their sections', the centre every one."""
     status = request.args.get("status") or None
     rows = reports.repair_queue(current_user, status)
-    return render("adopt/repairs.html", block="results", repairs=rows, status=status, labels=reports,
+    return render("adopt/repairs.html", block="results", repairs=rows, status_filter=status, labels=reports,
                   forms={r.id: RepairAnswerForm(prefix=f"r{r.id}") for r in rows})
 
 
@@ -119,6 +119,10 @@ def repair_step(repair_id: int):
     if ok and not is_htmx():
         flash(_("依頼の状態を「%(status)s」にしました。", status=reports.REPAIR_LABELS[repair.status]), "success")
         return redirect_to(url_for("adopt.repairs"))
+    if not ok and not is_htmx():  # the whole queue, with the message beside this request's field
+        rows = reports.repair_queue(current_user)
+        forms = {r.id: RepairAnswerForm(formdata=None, prefix=f"r{r.id}") for r in rows} | {repair.id: form}
+        return render("adopt/repairs.html", status=422, repairs=rows, status_filter=None, labels=reports, forms=forms)
     if ok:
         form = RepairAnswerForm(formdata=None, prefix=f"r{repair.id}")
     return render("adopt/repairs.html", block="repair", status=200 if ok else 422, repair=repair, form=form,

@@ -89,7 +89,7 @@ def supply_requests():
     """支給の申請の受付: the managing department's staff see their sections', the centre every one."""
     status = request.args.get("status") or None
     return render("adopt/supply_requests.html", block="results", rows=supplies.queue(current_user, status),
-                  status=status, queue=True, labels=supplies, form=DecisionForm())
+                  status_filter=status, queue=True, labels=supplies, form=DecisionForm())
 
 
 @bp.route("/supplies/requests/<int:request_id>/<action>", methods=["POST"])
@@ -105,5 +105,8 @@ def supply_step(request_id: int, action: str):
         flash(_("「%(item)s」の申請を「%(status)s」にしました。", item=row.item.name,
                 status=supplies.STATUS_LABELS[row.status]), "success")
         return redirect_to(url_for("adopt.supply_requests"))
+    if not is_htmx():  # the whole queue, with the message beside this request's field
+        return render("adopt/supply_requests.html", status=422, rows=supplies.queue(current_user), status_filter=None,
+                      queue=True, labels=supplies, form=form)
     return render("adopt/supply_requests.html", block="row", status=200 if ok else 422, row=row, queue=True,
                   labels=supplies, form=DecisionForm(formdata=None, prefix=f"s{row.id}") if ok else form, saved=ok)
