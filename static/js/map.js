@@ -34,11 +34,11 @@
   }
 
   function makeMap(el) {
+    el.classList.add("adopt-map--ready");  // shown first: Leaflet measures the element
     var map = L.map(el, {zoomControl: false, scrollWheelZoom: false}).setView(SEKI, 12);
     L.control.zoom({zoomInTitle: "拡大", zoomOutTitle: "縮小"}).addTo(map);
     map.attributionControl.setPrefix(false);
     L.tileLayer(el.dataset.tiles, {attribution: ATTRIBUTION, maxZoom: 18, minZoom: 5}).addTo(map);
-    el.classList.add("adopt-map--ready");
     return map;
   }
 
@@ -89,6 +89,14 @@
 
   function initAll() { document.querySelectorAll(".adopt-map").forEach(init); }
   initAll();
+  // htmx's settle step copies an old element's attributes onto the new one with the same id; Leaflet's inline
+  // style on the map would then be set as an attribute, which the CSP (style-src without 'unsafe-inline') refuses.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var target = evt.detail.target;
+    if (target && target.querySelectorAll) {
+      target.querySelectorAll(".adopt-map--ready").forEach(function (el) { el.removeAttribute("style"); });
+    }
+  });
   // A form swapped back by htmx (422) brings a new, empty map element.
   document.addEventListener("htmx:afterSettle", initAll);
 })();

@@ -29,6 +29,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync"]
 NODE_MODULES = ROOT / "node_modules"
 HTMX_FILE = NODE_MODULES / "htmx.org" / "dist" / "htmx.min.js"
+LEAFLET_DIR = NODE_MODULES / "leaflet" / "dist"
 AXE_FILE = NODE_MODULES / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 AXE_PATH = "/__browser-test__/axe.min.js"  # routed by the test context only; the app has no such route
@@ -48,7 +49,7 @@ def _missing_browser() -> str | None:
         import playwright.sync_api  # noqa: F401
     except ImportError as e:
         return f"Python playwright cannot be imported ({e}); pip install -e '.[test]'"
-    for needed in (HTMX_FILE, AXE_FILE):
+    for needed in (HTMX_FILE, AXE_FILE, LEAFLET_DIR / "leaflet.js"):
         if not needed.exists():
             return f"{needed.relative_to(ROOT)} missing; run `npm ci` (or `make node-deps`)"
     return None
@@ -150,6 +151,12 @@ class PageLog:
         return [m for m in self.console_errors + self.page_errors if "content security policy" in m.lower()]
 
 
+def _serve_file(path: Path, content_type: str) -> Callable:
+    """A route handler answering with a local file, as a CDN would (CORS allowed, so SRI can be checked)."""
+    return lambda route: route.fulfill(path=path, content_type=content_type,
+                                       headers={"Access-Control-Allow-Origin": "*"})
+
+
 @pytest.fixture
 def open_page(browser, live_server) -> Iterator[Callable]:
     """open_page(bypass_csp=True) → (page, log): a fresh browser context (no cookies) at desktop width.
@@ -175,6 +182,10 @@ def open_page(browser, live_server) -> Iterator[Callable]:
         context.route(cdn_url, lambda route: route.fulfill(
             path=HTMX_FILE, content_type="application/javascript",
             headers={"Access-Control-Allow-Origin": "*"}))
+        # Leaflet (the adopt map) from its CDN URLs, served from the npm package: the SRI hashes must match.
+        for key, name, kind in (("KYODO_LEAFLET_JS_URL", "leaflet.js", "application/javascript"),
+                                ("KYODO_LEAFLET_CSS_URL", "leaflet.css", "text/css")):
+            context.route(live_server.app.config[key], _serve_file(LEAFLET_DIR / name, kind))
         context.route(live_server.url + AXE_PATH, lambda route: route.fulfill(
             path=AXE_FILE, content_type="application/javascript"))
         page = context.new_page()
