@@ -17,7 +17,7 @@
 
   function styleFor(feature) {
     var s = STYLES[(feature.properties || {}).status] || STYLES.open;
-    return {color: s.color, dashArray: s.dashArray, weight: 5, opacity: 0.9, fillOpacity: 0.2};
+    return {color: s.color, dashArray: s.dashArray, weight: 4, opacity: 0.9, fillOpacity: 0.2};
   }
 
   function popupFor(feature) {
@@ -44,11 +44,15 @@
 
   function draw(map, state, data) {
     if (state.layer) map.removeLayer(state.layer);
-    state.layer = L.geoJSON(data, {style: styleFor, onEachFeature: function (feature, layer) {
+    // A point (the server refuses them, but the form draws what is typed) becomes a circle: Leaflet's default
+    // marker would load its icon from the CDN, which img-src does not allow.
+    state.layer = L.geoJSON(data, {style: styleFor, pointToLayer: function (feature, latlng) {
+      return L.circleMarker(latlng, {radius: 6});
+    }, onEachFeature: function (feature, layer) {
       if (feature.properties) layer.bindPopup(popupFor(feature));
     }}).addTo(map);
     var bounds = state.layer.getBounds();
-    if (bounds.isValid()) map.fitBounds(bounds, {padding: [16, 16], maxZoom: 16});
+    if (bounds.isValid()) map.fitBounds(bounds, {padding: [16, 16], maxZoom: 15});
   }
 
   function load(map, state, url) {
