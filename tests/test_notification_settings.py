@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from kyodo_match.account.notification_views import GROUPS
+from kyodo_match.account.notification_views import GROUPS, groups_for
 from kyodo_match.extensions import db
 from kyodo_match.models import Notification, NotificationPreference, Role
 from kyodo_match.notifications import mail_mode, notify, set_mail_mode
@@ -30,8 +30,8 @@ def _checked(page: str) -> dict[str, str]:
     return dict(re.findall(r'name="(\w+)" value="(\w+)"\s+checked>', page))
 
 
-def _all(mode: str) -> dict[str, str]:
-    return {g.key: mode for g in GROUPS}
+def _all(mode: str, user=None) -> dict[str, str]:
+    return {g.key: mode for g in (groups_for(user) if user is not None else GROUPS)}
 
 
 def test_anonymous_visitors_are_sent_to_login(client):
@@ -40,13 +40,14 @@ def test_anonymous_visitors_are_sent_to_login(client):
 
 
 def test_the_page_offers_three_choices_for_each_kind_and_each_time_is_the_default(client, login_as):
-    login_as(Role.VOLUNTEER)
+    volunteer = login_as(Role.VOLUNTEER)
     page = client.get(URL).get_data(as_text=True)
     for label in ("応募・招待の動き", "参加している事業の変更", "パートナー・協定", "事業提案", "評価シート"):
         assert label in page
+    assert "アダプトプログラム" not in page  # a volunteer takes no part in the adopt program's steps
     for label in ("メールで毎回", "1日1回まとめて", "メールは送らない（お知らせには常に表示）"):
-        assert page.count(f">{label}</label>") == len(GROUPS)
-    assert _checked(page) == _all("instant")
+        assert page.count(f">{label}</label>") == len(GROUPS) - 1 == len(groups_for(volunteer))
+    assert _checked(page) == _all("instant", volunteer)
     assert URL in client.get("/account/notifications").get_data(as_text=True)  # linked from お知らせ
 
 
@@ -59,7 +60,7 @@ def test_a_coordinator_is_not_offered_what_only_citizens_receive(client, login_a
 def test_saving_stores_a_mode_for_every_kind_of_each_choice(client, login_as):
     me = login_as(Role.VOLUNTEER)
     other = make_user(Role.VOLUNTEER)
-    form = _all("instant") | {"application": "digest", "partner": "off"}
+    form = _all("instant", me) | {"application": "digest", "partner": "off"}
     response = client.post(URL, data=form)
     assert response.status_code == 303 and response.headers["Location"].endswith(URL)
     assert mail_mode(me.id, "application") == "digest"
