@@ -166,6 +166,9 @@ def test_a_jpeg_with_gps_is_stored_without_exif_and_private_photos_are_404_for_a
     client.post("/logout")
     assert client.get(f"/adopt/photos/{private.id}").status_code == 404
     assert client.get(f"/adopt/photos/{public.id}").status_code == 200
+    section_page = client.get(f"/adopt/sections/{agreement.section_id}").get_data(as_text=True)
+    assert f'src="/adopt/photos/{public.id}"' in section_page  # the group chose to publish it
+    assert f'src="/adopt/photos/{private.id}"' not in section_page
     stranger = make_user(Role.GROUP_REP)
     login(stranger)
     assert client.get(f"/adopt/photos/{private.id}").status_code == 404

@@ -115,3 +115,13 @@ def results_csv() -> str:
                      s.length_m, s.area_m2, adopters.get(s.id, ""), t.activities, t.participants, t.bags,
                      f"{t.kg:.1f}"])
     return to_csv(header, rows)
+
+
+def public_photos(section_id: int, limit: int = 12) -> list:
+    """The photos the group chose to publish from this section's reports, newest first."""
+    from ..models import ReportPhoto
+
+    return list(db.session.scalars(
+        select(ReportPhoto).join(ActivityReport, ActivityReport.id == ReportPhoto.report_id)
+        .where(ActivityReport.section_id == section_id, ReportPhoto.public.is_(True))
+        .order_by(ActivityReport.activity_date.desc(), ReportPhoto.id.desc()).limit(limit)))

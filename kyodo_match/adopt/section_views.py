@@ -61,7 +61,8 @@ def section(section_id: int):
     if s is None:
         abort(404)
     return render("adopt/section.html", section=s, adopter=sections.adopter_names([s.id]).get(s.id),
-                  results=results_service.section_results(s.id), can_manage=sections.can_manage(current_user, s))
+                  results=results_service.section_results(s.id), photos=results_service.public_photos(s.id),
+                  can_manage=sections.can_manage(current_user, s))
 
 
 def _form_page(form: SectionForm, section_=None):
