@@ -115,7 +115,64 @@ def seed_demo(notice_version: str) -> list[str]:
         _demo_project(item)
     db.session.flush()
     _demo_applications()
+    _demo_adopt()
     return created
+
+
+# アダプトプログラム: three sections (one adopted, with a report), and the supplies catalogue.
+_SECTIONS = [
+    ("安桜山公園の遊歩道", "park", "安桜", "都市計画課", "公園入口", "展望台", 1200, None,
+     {"type": "LineString", "coordinates": [[136.9155, 35.4960], [136.9178, 35.4985], [136.9196, 35.5003]]}),
+    ("長良川左岸（鮎之瀬橋〜小瀬橋）", "river", "倉知", "土木課", "鮎之瀬橋", "小瀬橋", 1800, None,
+     {"type": "LineString", "coordinates": [[136.9050, 35.4700], [136.8990, 35.4752], [136.8930, 35.4810]]}),
+    ("市役所前の花壇", "other", "安桜", "都市計画課", "", "", None, 120,
+     {"type": "Polygon", "coordinates": [[[136.9110, 35.4955], [136.9114, 35.4955], [136.9114, 35.4958],
+                                          [136.9110, 35.4958], [136.9110, 35.4955]]]}),
+]
+_SUPPLIES = [("ごみ袋（45L）", "枚", False, 500), ("軍手", "組", False, 200), ("花苗", "株", False, 300),
+             ("草刈り鎌", "本", True, 20)]
+
+
+def _demo_adopt() -> None:
+    from .models import ActivityReport, AdoptAgreement, Adoption, AdoptSection, SupplyItem
+
+    if db.session.scalar(select(AdoptSection.id).limit(1)) is not None:
+        return
+    today = date.today()
+    for name, unit, loan, stock in _SUPPLIES:
+        db.session.add(SupplyItem(name=name, unit=unit, is_loan=loan, stock=stock))
+    made = []
+    for name, kind, district, dept, start, end, length, area, geometry in _SECTIONS:
+        section = AdoptSection(
+            name=name, kind=kind, district_id=db.session.scalar(select(District.id).where(District.name == district)),
+            department_id=db.session.scalar(select(Department.id).where(Department.name == dept)),
+            description=f"{name}の清掃と草刈りをしてくださる里親を募集しています。", start_point=start, end_point=end,
+            length_m=length, area_m2=area, geometry=geometry, min_activities_per_year=4)
+        db.session.add(section)
+        made.append(section)
+    db.session.flush()
+    group = db.session.scalar(select(CivicGroup).where(CivicGroup.name == "NPO法人 せきまちネット"))
+    if group is None:
+        return
+    park = made[0]
+    adoption = Adoption(section_id=park.id, group_id=group.id, activities=["cleaning", "mowing"], times_per_year=6,
+                        members_count=12, has_insurance=True, local_tie="live", status="agreed",
+                        plan="奇数月の第1日曜日に、遊歩道の清掃と草刈りをします。")
+    db.session.add(adoption)
+    db.session.flush()
+    agreement = AdoptAgreement(adoption_id=adoption.id, section_id=park.id, group_id=group.id,
+                               starts_on=today - timedelta(days=120), ends_on=today + timedelta(days=245),
+                               group_duties="遊歩道の清掃と草刈り（年6回）、危険箇所の連絡",
+                               city_duties="ごみ袋・軍手の支給、集めたごみの回収、保険の案内",
+                               sign_text="せきまちネットが美化活動をしています", sign_approved=True,
+                               contact_name="関 まち子", contact_phone="0575-00-0001")
+    park.status = "active"
+    db.session.add(agreement)
+    db.session.flush()
+    db.session.add(ActivityReport(agreement_id=agreement.id, section_id=park.id,
+                                  activity_date=today - timedelta(days=30), participants=9, minutes=120,
+                                  work=["cleaning", "mowing"], bags=7, kg_tenths=215,
+                                  note="遊歩道沿いの草を刈り、空き缶を集めました。"))
 
 
 def _demo_applications() -> None:

@@ -55,6 +55,9 @@ def test_seed_demo_makes_a_living_product_once(app, client):
 
     states = sorted(db.session.scalars(select(Application.status)))
     assert states == ["applied", "applied", "approved"]  # the centre's queue has something to show
+    adopt = client.get("/adopt/").get_data(as_text=True)
+    assert "安桜山公園の遊歩道" in adopt and "長良川左岸（鮎之瀬橋〜小瀬橋）" in adopt
+    assert "0575-00-0001" not in client.get("/adopt/results").get_data(as_text=True)
     issues = client.get("/issues/?open=1").get_data(as_text=True)
     assert "長良川河川敷のごみ拾いと草刈り" in issues and "津保川の水辺の生きもの調査" not in issues
     closed = db.session.scalar(select(Project).where(Project.status == "closed"))
