@@ -47,9 +47,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# For networks that block CDNs (KYODO_HTMX_SOURCE=local): copy htmx from the npm package into static/vendor/.
+# For networks that block CDNs (KYODO_HTMX_SOURCE=local): copy htmx and Leaflet from the npm packages into static/vendor/.
 vendor: node-deps
-	mkdir -p static/vendor && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	mkdir -p static/vendor/leaflet && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css static/vendor/leaflet/
 
 db: install
 	$(BIN)/flask db upgrade

@@ -16,13 +16,14 @@ def _origin(url: str) -> str:
 
 def content_security_policy(app: Flask) -> str:
     cfg = app.config
-    scripts = ["'self'"]
+    scripts, styles = ["'self'"], ["'self'"]
     if cfg["KYODO_HTMX_SOURCE"] == "cdn":
-        scripts.append(_origin(cfg["KYODO_HTMX_CDN_URL"]))
-    # Leaflet (the adopt map) always comes from its CDN, with SRI; its tiles from 国土地理院.
-    leaflet = _origin(cfg["KYODO_LEAFLET_JS_URL"])
-    script = " ".join(dict.fromkeys([*scripts, leaflet]))
-    style = " ".join(dict.fromkeys(["'self'", _origin(cfg["KYODO_LEAFLET_CSS_URL"])]))
+        # htmx and Leaflet (the adopt map) from their CDN with SRI; with KYODO_HTMX_SOURCE=local both come from
+        # static/vendor (`make vendor`), for networks that block CDNs. Map tiles come from 国土地理院 either way.
+        scripts += [_origin(cfg["KYODO_HTMX_CDN_URL"]), _origin(cfg["KYODO_LEAFLET_JS_URL"])]
+        styles.append(_origin(cfg["KYODO_LEAFLET_CSS_URL"]))
+    script = " ".join(dict.fromkeys(scripts))
+    style = " ".join(dict.fromkeys(styles))
     tiles = _origin(cfg["KYODO_MAP_TILE_URL"])
     return "; ".join([
         "default-src 'self'",

@@ -48,3 +48,23 @@ def test_english_locale_can_be_chosen(client):
     assert '<html lang="en">' in client.get("/privacy").get_data(as_text=True)
     client.post("/locale", data={"locale": "xx", "next": "https://evil.example/"})
     assert '<html lang="ja">' in client.get("/").get_data(as_text=True)
+
+
+def test_with_local_assets_the_map_library_is_served_from_our_static_folder_too(tmp_path, database_url):
+    from kyodo_match import create_app
+    from tests.conftest import base_config
+
+    app = create_app(base_config(tmp_path, database_url) | {"KYODO_HTMX_SOURCE": "local"})
+    with app.app_context():
+        from kyodo_match.extensions import db
+        from kyodo_match.models import AdoptSection, Department
+        from kyodo_match.reference.services import seed_reference
+
+        seed_reference()
+        dept = db.session.scalar(db.select(Department.id).limit(1))
+        db.session.add(AdoptSection(name="川の区間", department_id=dept,
+                                    geometry={"type": "LineString", "coordinates": [[136.9, 35.47], [136.91, 35.48]]}))
+        db.session.commit()
+        db.session.remove()
+    page = app.test_client().get("/adopt/").get_data(as_text=True)
+    assert "/static/vendor/leaflet/leaflet.js" in page and "cdn.jsdelivr.net" not in page

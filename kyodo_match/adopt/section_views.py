@@ -20,14 +20,22 @@ from .views import bp
 MANAGERS = (Role.STAFF, Role.COORDINATOR, Role.ADMIN)
 
 
+def _leaflet(cfg) -> dict:
+    """Leaflet from its CDN with SRI, or from static/vendor when htmx is served locally (`make vendor`)."""
+    if cfg["KYODO_HTMX_SOURCE"] == "local":
+        js, css = (url_for("static", filename=f"vendor/leaflet/leaflet.{ext}") for ext in ("js", "css"))
+    else:
+        js, css = cfg["KYODO_LEAFLET_JS_URL"], cfg["KYODO_LEAFLET_CSS_URL"]
+    return {"js": js, "js_sri": cfg["KYODO_LEAFLET_JS_SRI"], "css": css, "css_sri": cfg["KYODO_LEAFLET_CSS_SRI"],
+            "tiles": cfg["KYODO_MAP_TILE_URL"]}
+
+
 @bp.context_processor
 def _section_context() -> dict:
     cfg = current_app.config
     return {
         "section_kinds": sections.KIND_LABELS, "section_statuses": sections.STATUS_LABELS,
-        "leaflet": {"js": cfg["KYODO_LEAFLET_JS_URL"], "js_sri": cfg["KYODO_LEAFLET_JS_SRI"],
-                    "css": cfg["KYODO_LEAFLET_CSS_URL"], "css_sri": cfg["KYODO_LEAFLET_CSS_SRI"],
-                    "tiles": cfg["KYODO_MAP_TILE_URL"]},
+        "leaflet": _leaflet(cfg),
     }
 
 
