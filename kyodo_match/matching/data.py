@@ -50,7 +50,8 @@ def issue_of(p: Project, places: Places) -> Issue:
         fields=frozenset(f.code for f in p.fields),
         accepts_individuals=p.needed_individuals > 0 or p.needed_groups == 0,
         accepts_groups=p.needed_groups > 0 or p.needed_individuals == 0,
-        open=p.status == ProjectStatus.RECRUITING,
+        # Open for suggestions while partners are still wanted: 公募中, and 選定 (the department may still invite).
+        open=p.status in (ProjectStatus.RECRUITING, ProjectStatus.SELECTING),
         skill_concepts=tuple(analysis.concepts("\n".join(skills))),
         text_concepts=tuple(analysis.concepts(project_free_text(p))),
         skill_words=tuple(dict.fromkeys(analysis.words("\n".join(skills)))),

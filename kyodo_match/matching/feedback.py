@@ -33,6 +33,7 @@ from ..models import (
 from ..projects import lifecycle
 from ..search import analysis
 from . import services
+from .matcher import MATCHED_PREFIX
 
 # 「この提案は合っていない」の理由 (code → label); the codes are stored.
 REASONS = {
@@ -46,7 +47,6 @@ KIND_LABELS = {"volunteer": _l("個人"), "group": _l("団体")}
 # The panel is offered while partners are being found: 公募中 and 選定.
 PANEL_STATUSES = frozenset({ProjectStatus.RECRUITING.value, ProjectStatus.SELECTING.value})
 MAX_LIMIT = 50
-MATCHED_PREFIX = "一致した技能・経験："  # how matcher.combine starts the reason listing the matched words
 EXCERPT_CHARS = 140
 
 
@@ -185,23 +185,11 @@ def excerpt(text: str | None, terms: Iterable[str], size: int = EXCERPT_CHARS) -
                             Markup("…") if start + size < len(text) else Markup("")])
 
 
-def matched_terms(reasons: Iterable[str]) -> tuple[str, ...]:
-    for reason in reasons:
-        if reason.startswith(MATCHED_PREFIX):
-            return tuple(t for t in reason[len(MATCHED_PREFIX):].split("、") if t)
-    return ()
-
-
-def reasons_html(reasons: Iterable[str]) -> list[Markup]:
+def reasons_html(reasons: Iterable[str], matched: Iterable[str]) -> list[Markup]:
     """The reasons, escaped; in the one listing the matched skills and words, each of them in <mark>."""
-    out = []
-    for reason in reasons:
-        if reason.startswith(MATCHED_PREFIX):
-            terms = [Markup("<mark>%s</mark>") % t for t in matched_terms([reason])]
-            out.append(escape(MATCHED_PREFIX) + Markup("、").join(terms))
-        else:
-            out.append(escape(reason))
-    return out
+    marked = Markup("、").join(Markup("<mark>%s</mark>") % t for t in matched)
+    return [escape(MATCHED_PREFIX) + marked if r.startswith(MATCHED_PREFIX) and marked else escape(r)
+            for r in reasons]
 
 
 # --- suggestions for an issue (for those who manage it) -------------------------------------------------------
@@ -219,18 +207,6 @@ class Suggested:
     reasons_html: list[Markup]
     excerpt_html: Markup  # a group's description, or a public card's skills; empty otherwise
     link: tuple[str, int] | None  # ("group", id) → the group's page; ("card", user id) → the talent-bank card
-
-
-class _StillOpen:
-    """A project in 選定 as the matcher sees it: still open (services suggests only for 公募中 on its own)."""
-
-    status = ProjectStatus.RECRUITING.value
-
-    def __init__(self, project: Project):
-        self._project = project
-
-    def __getattr__(self, name):
-        return getattr(self._project, name)
 
 
 def _public_facts(suggestions) -> dict[tuple[str, int], tuple[str, str, tuple[str, int] | None]]:
@@ -264,8 +240,7 @@ def suggestions_for(project: Project, *, limit: int = 10, today: date | None = N
         return []
     limit = max(1, min(limit, MAX_LIMIT))
     excluded = marked(project.id)
-    seen = project if project.status == ProjectStatus.RECRUITING.value else _StillOpen(project)
-    raw = services.suggest_for_issue(seen, limit=limit + len(excluded), today=today)  # type: ignore[arg-type]
+    raw = services.suggest_for_issue(project, limit=limit + len(excluded), today=today)
     kept = [s for s in raw if (s.kind, s.id) not in excluded]
     facts = _public_facts(kept)
     out = []
@@ -273,9 +248,9 @@ def suggestions_for(project: Project, *, limit: int = 10, today: date | None = N
         if (s.kind, s.id) not in facts:
             continue  # changed since it was indexed (unverified, deactivated): the database decides
         name, text, link = facts[(s.kind, s.id)]
-        terms = matched_terms(s.reasons)
+        terms = s.matched
         out.append(Suggested(kind=s.kind, id=s.id, name=name, score=s.score, reasons=tuple(s.reasons),
-                             name_html=highlight(name, terms), reasons_html=reasons_html(s.reasons),
+                             name_html=highlight(name, terms), reasons_html=reasons_html(s.reasons, terms),
                              excerpt_html=excerpt(text, terms) if text else Markup(""), link=link))
     return out[:limit]
 
@@ -312,8 +287,8 @@ def recommendations_for(obj: VolunteerProfile | CivicGroup, *, limit: int = 5,
     out = []
     for s in raw:
         if (p := projects.get(s.id)) is not None:
-            terms = matched_terms(s.reasons)
-            out.append(Recommended(project=p, score=s.score, reasons_html=reasons_html(s.reasons),
+            terms = s.matched
+            out.append(Recommended(project=p, score=s.score, reasons_html=reasons_html(s.reasons, terms),
                                    summary_html=excerpt(p.summary, terms) if p.summary else Markup("")))
     return out[:limit]
 

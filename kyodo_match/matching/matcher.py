@@ -88,6 +88,10 @@ class Suggestion:
     key: str
     score: float
     reasons: tuple[str, ...]
+    matched: tuple[str, ...] = ()  # the skills and words that matched (what the reasons list, for highlighting)
+
+
+MATCHED_PREFIX = "一致した技能・経験："  # the reason that lists the matched skills and words
 
 
 def slot_label(code: str) -> str:
@@ -169,7 +173,7 @@ def combine(issue: Issue, cand: Candidate, hit: TextHit, best: float) -> tuple[f
     score = text * (BASE + W_DISTRICT * d + W_SLOT * s + W_FIELD * f)
     reasons = []
     if hit.matched:
-        reasons.append("一致した技能・経験：" + "、".join(hit.matched[:5]))
+        reasons.append(MATCHED_PREFIX + "、".join(hit.matched[:5]))
     reasons += [r for r in (d_reason, s_reason, f_reason) if r]
     return round(score, 4), reasons
 
@@ -188,7 +192,7 @@ def rank_candidates(issue: Issue, candidates: Iterable[Candidate], hits: Mapping
     for c in pool:
         score, reasons = combine(issue, c, hits[(c.kind, c.id)], best)
         if score > 0:
-            out.append(Suggestion(c.kind, c.id, c.key, score, tuple(reasons)))
+            out.append(Suggestion(c.kind, c.id, c.key, score, tuple(reasons), hits[(c.kind, c.id)].matched[:5]))
     out.sort(key=lambda s: (-s.score, s.key))
     return out[:max(0, limit)]
 
@@ -205,6 +209,6 @@ def rank_issues(cand: Candidate, issues: Iterable[Issue], hits: Mapping[int, Tex
     for i in pool:
         score, reasons = combine(i, cand, hits[i.id], best)
         if score > 0:
-            out.append(Suggestion("issue", i.id, i.key, score, tuple(reasons)))
+            out.append(Suggestion("issue", i.id, i.key, score, tuple(reasons), hits[i.id].matched[:5]))
     out.sort(key=lambda s: (-s.score, s.key))
     return out[:max(0, limit)]
