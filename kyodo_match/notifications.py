@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select, update
 
 from .extensions import db
 from .mail import send_mail
-from .models import Notification, NotificationPreference, User
+from .models import Notification, NotificationPreference, Role, User, UserRole
 
 _PENDING = "kyodo_pending_mail"
 NOTIFICATIONS_PATH = "/account/notifications"  # the notification centre (account.notifications)
@@ -104,6 +104,27 @@ def notify_many(users, kind: str, message: str, link: str | None = None, *, emai
             seen.add(user.id)
             notify(user, kind, message, link, email=email)
     return len(seen)
+
+
+# --- who to tell: the recipients every domain looks for ---------------------------------------------------------
+
+def department_staff(department_id: int) -> list[User]:
+    """The active staff of one department (担当課)."""
+    return list(db.session.scalars(
+        select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.STAFF.value, User.department_id == department_id, User.active.is_(True),
+               User.deleted_at.is_(None)).order_by(User.id)))
+
+
+def centre_users() -> list[User]:
+    """The 市民活動センター's coordinators."""
+    return list(db.session.scalars(select(User).join(UserRole).where(
+        UserRole.role == Role.COORDINATOR.value, User.active.is_(True), User.deleted_at.is_(None)).order_by(User.id)))
+
+
+def site_path(endpoint: str, **values) -> str:
+    """A path inside the site for a notice's link, also outside a request (services run from the CLI and tests)."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def unread_count(user) -> int:

@@ -13,12 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from ..applications.notices import centre_users
 from ..errors import Conflict, FieldRefused, NotAllowed
 from ..extensions import db
 from ..models import (
@@ -32,8 +30,7 @@ from ..models import (
     SectionStatus,
     utcnow,
 )
-from ..notifications import notify_many
-from ..proposals.services import department_staff
+from ..notifications import centre_users, department_staff, notify_many, site_path
 
 A = AdoptionStatus
 
@@ -154,10 +151,6 @@ def can_write_agreement(user, adoption: Adoption) -> bool:
 
 # --- moving -----------------------------------------------------------------------------------------------------
 
-def _path(endpoint: str, **values) -> str:
-    return current_app.url_map.bind("localhost").build(endpoint, values)
-
-
 def set_section_status(section: AdoptSection, source: str | frozenset[str], target: str) -> bool:
     """Conditional UPDATE of the section's status; True when it moved."""
     sources = {source} if isinstance(source, str) else set(source)
@@ -221,7 +214,7 @@ def move_to_agreed(adoption: Adoption, actor) -> None:
 
 
 def _tell(adoption: Adoption, action: str, actor, section_name: str, group_name: str, reason: str) -> None:
-    link = _path("adopt.adoption", adoption_id=adoption.id)
+    link = site_path("adopt.adoption", adoption_id=adoption.id)
     if action == "withdraw":
         notify_many(city_side(adoption), "adopt_adoption",
                     _l("「%(group)s」が「%(section)s」の里親の申請を取り下げました。",
@@ -295,7 +288,7 @@ def apply_for_section(section: AdoptSection, group: CivicGroup, actor, values: d
     notify_many(city_side(adoption), "adopt_adoption",
                 _l("「%(group)s」から「%(section)s」の里親の申請が届きました。%(note)s",
                    group=group.name, section=section.name, note=note),
-                _path("adopt.adoption", adoption_id=adoption.id))
+                site_path("adopt.adoption", adoption_id=adoption.id))
     return adoption
 
 

@@ -15,12 +15,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from ..applications.notices import centre_users
 from ..errors import Conflict, FieldRefused, NotAllowed
 from ..extensions import db
 from ..models import AdoptAgreement, AdoptChange, Adoption, AgreementStatus, ChangeKind, SectionStatus
-from ..notifications import notify_many
-from ..proposals.services import department_staff
+from ..notifications import centre_users, department_staff, notify_many, site_path
 from . import adoption as adoptions
 
 G = AgreementStatus
@@ -103,7 +101,7 @@ def create_agreement(adoption: Adoption, actor, values: dict) -> AdoptAgreement:
     db.session.add(agreement)
     db.session.flush()
     adoptions.set_section_status(section, S.NEGOTIATING.value, S.ACTIVE.value)
-    link = adoptions._path("adopt.agreement", agreement_id=agreement.id)
+    link = site_path("adopt.agreement", agreement_id=agreement.id)
     notify_many([r.user for r in group.representatives] + centre_users(), "adopt_agreement",
                 _l("「%(section)s」の合意書ができました。%(start)s から活動が始まります。",
                    section=section.name, start=starts_on.isoformat()), link)
@@ -147,7 +145,7 @@ def file_change(agreement: AdoptAgreement, actor, kind: str, *, effective_on: da
     notify_many([u for u in people if u.id != actor.id] + centre_users(), "adopt_agreement",
                 _l("「%(section)s」の合意書に%(kind)sが出されました（%(date)s から）。",
                    section=agreement.section.name, kind=rule.label, date=effective_on.isoformat()),
-                adoptions._path("adopt.agreement", agreement_id=agreement.id))
+                site_path("adopt.agreement", agreement_id=agreement.id))
     return change
 
 

@@ -16,7 +16,7 @@ from ..database import write_intent
 from ..extensions import db
 from ..models import ActivityReport, AdoptAgreement, AgreementStatus, RepairRequest, RepairStatus
 from ..models.types import utcnow
-from ..notifications import notify_many
+from ..notifications import centre_users, notify_many
 
 QUIET_MONTHS = 3
 ENDING_DAYS = 30
@@ -87,7 +87,6 @@ def collect(today: date | None = None, now: datetime | None = None) -> Reminders
 
 def send(result: Reminders) -> int:
     """One notice (and e-mail) to each coordinator when there is something to look at; the caller commits."""
-    from ..applications.notices import centre_users
 
     if not result.count:
         return 0

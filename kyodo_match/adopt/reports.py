@@ -33,8 +33,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from ..notifications import notify_many
-from ..proposals.services import department_staff
+from ..notifications import department_staff, notify_many
 
 MAX_PHOTOS = 5
 MAX_PROBLEMS = 3

@@ -17,8 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..errors import Conflict, FieldRefused, NotAllowed
 from ..extensions import db
 from ..models import AdoptAgreement, AdoptSection, AgreementStatus, SupplyItem, SupplyRequest, SupplyStatus
-from ..notifications import notify_many
-from ..proposals.services import department_staff
+from ..notifications import department_staff, notify_many
 from .reports import group_reps, is_centre, is_department, is_group_rep
 
 S = SupplyStatus

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Application, ApplicationStatus, Role, User, UserRole
-from ..notifications import notify_many
+from ..models import Application, ApplicationStatus, User
+from ..notifications import centre_users, notify_many
 from ..projects.lifecycle import department_contacts
 
 A = ApplicationStatus
@@ -28,11 +26,6 @@ def applicant_name(app: Application) -> str:
     if app.group is not None:
         return app.group.name
     return app.volunteer.display_name if app.volunteer is not None else _("（退会した利用者）")
-
-
-def centre_users() -> list[User]:
-    return list(db.session.scalars(select(User).join(UserRole).where(
-        UserRole.role == Role.COORDINATOR.value, User.active.is_(True), User.deleted_at.is_(None))))
 
 
 def link(app: Application) -> str:

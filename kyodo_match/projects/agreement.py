@@ -6,7 +6,6 @@ An edit of what was agreed during 協定 clears both confirmations (``reset_agre
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -16,8 +15,8 @@ from .. import audit
 from ..errors import Conflict, NotAllowed, RuleViolation
 from ..extensions import db
 from ..models import AuditEvent, Project, ProjectStatus, User, utcnow
-from ..notifications import notify_many
-from .lifecycle import can_manage, department_contacts, is_partner, partner_users
+from ..notifications import notify_many, site_path
+from .lifecycle import can_manage, department_contacts, is_partner, lock_project, partner_users
 
 SIDES = ("city", "partner")
 CONFIRMED = "project_agreement_confirmed"  # audit action: who confirmed which side
@@ -37,18 +36,6 @@ def can_confirm(user, project: Project, side: str) -> bool:
     return is_partner(user, project) and project.agreement_partner_at is None
 
 
-def _path(endpoint: str, **values) -> str:
-    """A path inside the site without a request (services also run from the CLI and tests)."""
-    return current_app.url_map.bind("localhost").build(endpoint, values)
-
-
-def _lock(project: Project) -> None:
-    # PostgreSQL: two managers choosing at once cannot both see a free place, or both confirm.
-    # SQLite: write requests already run in BEGIN IMMEDIATE, one at a time.
-    db.session.execute(select(Project).where(Project.id == project.id).with_for_update()
-                       .execution_options(populate_existing=True))
-
-
 def confirm_agreement(project: Project, actor, side: str) -> None:
     """One side confirms the agreement (role split, period, budget) while the project is in 協定.
 
@@ -64,13 +51,13 @@ def confirm_agreement(project: Project, actor, side: str) -> None:
         raise NotAllowed()
     if project.status != ProjectStatus.AGREEMENT:
         raise Conflict(_("協定を確認できるのは「協定」の段階の事業だけです。"))
-    _lock(project)
+    lock_project(project)
     column = "agreement_city_at" if side == "city" else "agreement_partner_at"
     if getattr(project, column) is not None:
         raise Conflict(_("この協定はすでに確認済みです。"))
     setattr(project, column, utcnow())
     audit.record(CONFIRMED, actor=actor, target=f"project:{project.id}", side=side)
-    link = _path("projects.agreement", project_id=project.id)
+    link = site_path("projects.agreement", project_id=project.id)
     if side == "city":
         notify_many(partner_users(project), "project_agreement_confirmed",
                     _l("「%(title)s」の協定を市（%(dept)s）が確認しました。内容を確認してください。",

@@ -79,6 +79,15 @@ def department_contacts(project: Project) -> list:
     return [contact] if contact is not None else []
 
 
+def lock_project(project: Project) -> None:
+    """Re-read the project row under a row lock (PostgreSQL), so that two people counting its places or confirming
+    its agreement at once cannot both see the same state. On SQLite write requests already run one at a time."""
+    from sqlalchemy import select
+
+    db.session.execute(select(Project).where(Project.id == project.id).with_for_update()
+                       .execution_options(populate_existing=True))
+
+
 def can_manage(user, project: Project) -> bool:
     """Edit the project and move it along: its department, coordinators and administrators."""
     return is_department_member(user, project) or is_overseer(user)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
@@ -32,8 +31,8 @@ from ..models import (
     VolunteerProfile,
     utcnow,
 )
-from ..notifications import notify_many
-from .lifecycle import can_manage
+from ..notifications import notify_many, site_path
+from .lifecycle import can_manage, lock_project
 
 REASON_MAX = 2000
 SEARCH_LIMIT = 20
@@ -47,18 +46,6 @@ def can_select_partners(user, project: Project) -> bool:
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
-
-def _path(endpoint: str, **values) -> str:
-    """A path inside the site without a request (services also run from the CLI and tests)."""
-    return current_app.url_map.bind("localhost").build(endpoint, values)
-
-
-def _lock(project: Project) -> None:
-    # PostgreSQL: two managers choosing at once cannot both see a free place, or both confirm.
-    # SQLite: write requests already run in BEGIN IMMEDIATE, one at a time.
-    db.session.execute(select(Project).where(Project.id == project.id).with_for_update()
-                       .execution_options(populate_existing=True))
-
 
 def partner_name(partner: ProjectPartner) -> str:
     """The public name: the group's name, or the volunteer's display name (never the real name)."""
@@ -126,7 +113,7 @@ def select_partner(project: Project, actor, *, group_id: int | None = None, volu
         raise FieldRefused("reason", _("選定理由を入力してください。選定理由は事業のページで公開されます。"))
     if len(reason) > REASON_MAX:
         raise FieldRefused("reason", _("選定理由は%(n)d文字以内で入力してください。", n=REASON_MAX))
-    _lock(project)
+    lock_project(project)
     if group_id is not None:
         choice = _group_choice(project, group_id)
     else:
@@ -152,7 +139,7 @@ def select_partner(project: Project, actor, *, group_id: int | None = None, volu
     notify_many(choice.recipients, "project_partner_selected",
                 _l("「%(title)s」の協働のパートナーに選ばれました。協定の内容を確認してください。",
                    title=project.title),
-                _path("projects.agreement", project_id=project.id))
+                site_path("projects.agreement", project_id=project.id))
     return partner
 
 
@@ -183,7 +170,7 @@ def remove_partner(project: Project, actor, partner_id: int, reason: str) -> Non
     notify_many(recipients, "project_partner_removed",
                 _l("「%(title)s」の協働のパートナーの選定が取り消されました。理由: %(reason)s",
                   title=project.title, reason=reason[:200]),
-                _path("projects.show", project_id=project.id))
+                site_path("projects.show", project_id=project.id))
 
 
 @dataclass

@@ -30,10 +30,9 @@ from ..models import (
     ProposalStatus,
     Role,
     User,
-    UserRole,
     utcnow,
 )
-from ..notifications import later, notify_many
+from ..notifications import department_staff, later, notify_many
 from ..projects import services as project_services
 from ..projects.lifecycle import is_overseer
 
@@ -220,12 +219,6 @@ def proposers(proposal: Proposal) -> list[User]:
             select(User).join(GroupRepresentative, GroupRepresentative.user_id == User.id)
             .where(GroupRepresentative.group_id == proposal.group_id).order_by(User.id)))
     return [proposal.proposer] if proposal.proposer is not None else []
-
-
-def department_staff(department_id: int) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == Role.STAFF.value, User.department_id == department_id).order_by(User.id)))
 
 
 def active_departments() -> list[Department]:
