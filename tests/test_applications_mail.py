@@ -251,3 +251,19 @@ def test_mode_digest_sends_nothing_now_and_one_mail_from_send_digests(app, peopl
 
     again = app.test_cli_runner().invoke(args=["send-digests"])
     assert again.exit_code == 0 and "0 件" in again.output and mailbox.new() == []
+
+
+def test_a_message_reaches_only_the_coordinators_who_took_part(app):
+    from kyodo_match.models import Notification, Role
+    from tests.factories import make_project, make_user, make_volunteer_profile
+
+    acting, other = make_user(Role.COORDINATOR), make_user(Role.COORDINATOR)
+    project = make_project(status="recruiting")
+    application = services.apply_to_project(project, make_volunteer_profile().user, {}, today=date.today())
+    flow.move(application, "reviewing", acting)
+    db.session.commit()
+    db.session.query(Notification).delete()
+    services.post_message(application, application.volunteer, "集合時間を教えてください。")
+    db.session.commit()
+    told = set(db.session.scalars(select(Notification.user_id)))
+    assert acting.id in told and other.id not in told

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
+from ..extensions import db
 from ..models import Application, ApplicationStatus, User
 from ..notifications import centre_users, notify_many
 from ..projects.lifecycle import department_contacts
@@ -87,9 +89,20 @@ def promoted(app: Application) -> None:
                   name=applicant_name(app)), link(app))
 
 
+def _centre_on(app: Application) -> list[User]:
+    """The coordinators who took part in this application (a step or a message); all of them while nobody has."""
+    from ..models import ApplicationMessage
+
+    acted = {t.actor_id for t in app.transitions} | set(db.session.scalars(
+        select(ApplicationMessage.author_id).where(ApplicationMessage.application_id == app.id)))
+    centre = centre_users()
+    involved = [u for u in centre if u.id in acted]
+    return involved or centre
+
+
 def message_posted(app: Application, author) -> None:
     """A new message in the thread: everyone else on it hears of it (the text itself stays in the platform)."""
-    others = [u for u in applicant_users(app) + department_contacts(app.project) + centre_users()
+    others = [u for u in applicant_users(app) + department_contacts(app.project) + _centre_on(app)
               if u is not None and u.id != getattr(author, "id", None)]
     notify_many(others, KIND, _l("「%(title)s」の応募に新しいメッセージがあります。", title=app.project.title),
                 link(app))
