@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     from .matching.views import bp as matching_bp
     from .projects.views import bp as projects_bp
     from .proposals.views import bp as proposals_bp
+    from .staffvol.views import bp as staffvol_bp
     from .volunteers.views import bp as volunteers_bp
 
     app.register_blueprint(main_bp)
@@ -87,3 +88,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(applications_bp)  # full paths: /applications/…, /issues/<id>/apply
     app.register_blueprint(matching_bp)
     app.register_blueprint(adopt_bp, url_prefix="/adopt")
+    app.register_blueprint(staffvol_bp, url_prefix="/ikka")

@@ -22,6 +22,24 @@ def select_locale() -> str:
     return chosen if chosen in supported else supported[0]
 
 
+def fiscal_year(day: date) -> int:
+    """年度: April to March, named by the year it starts in (2026-03-31 is 2025年度, 2026-04-01 is 2026年度)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def fiscal_year_bounds(year: int) -> tuple[datetime, datetime]:
+    """The fiscal year as UTC instants: from 1 April 00:00 JST (inclusive) to the next 1 April 00:00 JST
+    (exclusive), for comparing with stored UTC times."""
+    start = datetime(year, 4, 1, tzinfo=JST).astimezone(UTC)
+    end = datetime(year + 1, 4, 1, tzinfo=JST).astimezone(UTC)
+    return start, end
+
+
+def jst_date(value: datetime) -> date:
+    """The calendar day in Japan of a stored UTC time."""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(JST).date()
+
+
 def today_jst() -> date:
     """Today's date in Japan (registration periods, consultation dates and file names count local days)."""
     return datetime.now(JST).date()

@@ -28,6 +28,7 @@ NAVIGATION = [
     ("applications.mine", _l("わたしの応募"), (Role.VOLUNTEER, Role.GROUP_REP)),
     ("projects.partnered", _l("わたしの協働事業"), (Role.VOLUNTEER, Role.GROUP_REP)),
     ("projects.mine", _l("担当課の事業"), (Role.STAFF,)),
+    ("staffvol.index", _l("1課1ボランティア"), (Role.STAFF, Role.COORDINATOR, Role.ADMIN)),
     ("account.show", _l("アカウント"), "signed_in"),
     ("coordination.desk", _l("コーディネーター"), (Role.COORDINATOR, Role.ADMIN)),
     ("admin.index", _l("管理"), (Role.ADMIN,)),

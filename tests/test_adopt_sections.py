@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from kyodo_match.adopt.results import fiscal_year
 from kyodo_match.extensions import db
+from kyodo_match.i18n import fiscal_year
 from kyodo_match.models import ActivityReport, AdoptAgreement, Adoption, AdoptSection, Department, District, Role
 from tests.factories import make_group
 

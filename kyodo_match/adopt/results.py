@@ -6,21 +6,16 @@ Totals are sums of ActivityReport rows, computed here only, so the pages and the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..coordination.export import to_csv
 from ..extensions import db
+from ..i18n import fiscal_year
 from ..models import ActivityReport, AdoptAgreement, AdoptSection
 from ..models.adopt import AgreementStatus
 from .sections import KIND_LABELS, STATUS_LABELS, adopter_names
-
-
-def fiscal_year(day: date) -> int:
-    """年度: April to March, named by the year it starts in (2026-03-31 is 2025年度)."""
-    return day.year if day.month >= 4 else day.year - 1
 
 
 @dataclass

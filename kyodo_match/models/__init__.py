@@ -62,6 +62,15 @@ from .projects import (
     ProposalStatus,
     SelectionMethod,
 )
+from .staff import (
+    Audience,
+    CalendarFeed,
+    Participation,
+    SignupStatus,
+    StaffActivity,
+    StaffActivityStatus,
+    StaffSignup,
+)
 from .reference import ActivityField, Area, Department, District, Skill, SkillCategory
 from .types import UTCDateTime, utcnow
 
@@ -118,6 +127,13 @@ __all__ = [
     "SearchOutbox",
     "Stage",
     "VolunteerProfile",
+    "Audience",
+    "CalendarFeed",
+    "Participation",
+    "SignupStatus",
+    "StaffActivity",
+    "StaffActivityStatus",
+    "StaffSignup",
     "SELF_SERVICE_ROLES",
     "ActivityField",
     "Area",

@@ -1,0 +1,3 @@
+"""(routes added below)"""
+
+from .views import bp  # noqa: F401
