@@ -98,3 +98,29 @@ def make_project(department_name: str = "環境課", *, status: str = "draft", c
     if commit:
         db.session.commit()
     return project
+
+
+def department_id(name: str = "環境課") -> int:
+    from sqlalchemy import select
+
+    from kyodo_match.models import Department
+
+    return db.session.scalar(select(Department.id).where(Department.name == name))
+
+
+def make_staff_activity(department: str = "環境課", *, starts_at=None, hours: float = 2, capacity: int = 10,
+                        deadline=None, audience: str = "all", commit: bool = True, **extra):
+    """A 1課1ボランティア activity of ``department``: by default in a week, sign-ups until the day before."""
+    from datetime import timedelta
+
+    from kyodo_match.models import StaffActivity, utcnow
+
+    starts_at = starts_at or (utcnow() + timedelta(days=7)).replace(microsecond=0)
+    activity = StaffActivity(
+        department_id=department_id(department), title=extra.pop("title", "長良川河川敷の清掃"), starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=hours), place=extra.pop("place", "長良川河川敷"), capacity=capacity,
+        signup_deadline=deadline or starts_at - timedelta(days=1), audience=audience, **extra)
+    db.session.add(activity)
+    if commit:
+        db.session.commit()
+    return activity

@@ -159,11 +159,11 @@ def _check(data: dict, activity: StaffActivity | None, now: datetime) -> None:
     """Raise FieldRefused for the first rule the values break."""
     starts, ends, deadline = data["starts_at"], data["ends_at"], data["signup_deadline"]
     if ends <= starts:
-        raise FieldRefused("ends_at", _("終了の日時は、開始の日時より後にしてください。"))
+        raise FieldRefused("end_time", _("終了の日時は、開始の日時より後にしてください。"))
     if deadline > starts:
-        raise FieldRefused("signup_deadline", _("申込締切は、活動の開始より前にしてください。"))
+        raise FieldRefused("deadline_day", _("申込締切は、活動の開始より前にしてください。"))
     if (activity is None or starts != activity.starts_at) and starts <= now:
-        raise FieldRefused("starts_at", _("開始の日時は、これから先の日時にしてください。"))
+        raise FieldRefused("day", _("開始の日時は、これから先の日時にしてください。"))
     capacity = data["capacity"]
     if not 1 <= capacity <= MAX_CAPACITY:
         raise FieldRefused("capacity", _("定員は1人から%(n)d人までで入力してください。", n=MAX_CAPACITY))

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..errors import Conflict, NotAllowed
 from ..extensions import db
@@ -26,7 +27,8 @@ from .activities import NOTICE_KIND, can_organise, is_eligible
 
 S = SignupStatus
 HOLDING = (S.CONFIRMED.value, S.WAITLISTED.value)
-STATUS_LABELS = {S.CONFIRMED.value: _l("参加"), S.WAITLISTED.value: _l("キャンセル待ち"), S.CANCELLED.value: _l("取り消し")}
+STATUS_LABELS = {S.CONFIRMED.value: _l("参加"), S.WAITLISTED.value: _l("キャンセル待ち"),
+                 S.CANCELLED.value: _l("取り消し")}
 
 
 # --- reading ------------------------------------------------------------------------------------------------------
@@ -47,15 +49,21 @@ def waiting_position(signup: StaffSignup) -> int | None:
     return ahead + 1
 
 
+def _with_people():
+    return selectinload(StaffSignup.user).selectinload(User.department)
+
+
 def waiting_list(activity_id: int) -> list[StaffSignup]:
     return list(db.session.scalars(
-        select(StaffSignup).where(StaffSignup.activity_id == activity_id, StaffSignup.status == S.WAITLISTED.value)
+        select(StaffSignup).options(_with_people())
+        .where(StaffSignup.activity_id == activity_id, StaffSignup.status == S.WAITLISTED.value)
         .order_by(StaffSignup.waitlisted_at, StaffSignup.id)))
 
 
 def confirmed(activity_id: int) -> list[StaffSignup]:
     return list(db.session.scalars(
-        select(StaffSignup).where(StaffSignup.activity_id == activity_id, StaffSignup.status == S.CONFIRMED.value)
+        select(StaffSignup).options(_with_people())
+        .where(StaffSignup.activity_id == activity_id, StaffSignup.status == S.CONFIRMED.value)
         .order_by(StaffSignup.confirmed_at, StaffSignup.id)))
 
 
@@ -223,12 +231,15 @@ def promote_waiting(activity_id: int) -> StaffSignup | None:
             _claim(first, S.WAITLISTED.value, S.CONFIRMED.value, confirmed_at=utcnow())
         except Conflict:
             continue  # left the list meanwhile: the next one takes the seat
-        activity = db.session.get(StaffActivity, activity_id)
-        title, starts = activity.title, activity.starts_at
-        notify(db.session.get(User, first.user_id), NOTICE_KIND, later(
-            lambda: _("キャンセル待ちから「%(title)s」（%(when)s）への参加が決まりました。", title=title,
-                      when=jst(starts))),
-            site_path("staffvol.show", activity_id=activity_id))
+        _tell_promoted(first, db.session.get(StaffActivity, activity_id))
         return first
     _free_seat(activity_id)
     return None
+
+
+def _tell_promoted(signup: StaffSignup, activity: StaffActivity) -> None:
+    title, starts = activity.title, activity.starts_at
+    notify(db.session.get(User, signup.user_id), NOTICE_KIND, later(
+        lambda: _("キャンセル待ちから繰り上がり、「%(title)s」（%(when)s）への参加が決まりました。", title=title,
+                  when=jst(starts))),
+        site_path("staffvol.show", activity_id=activity.id))
