@@ -300,3 +300,33 @@ def test_attendance_before_the_start_is_409(app, client, login):
     db.session.commit()
     login(staff("環境課"))
     assert client.post(f"/ikka/{activity.id}/attendance", data={}).status_code == 409
+
+
+def test_workplace_activity_signs_up_colleagues_in_one_go(app, client, login):
+    start = (utcnow() + timedelta(days=10)).replace(microsecond=0)
+    activity = make_staff_activity(starts_at=start, capacity=2, audience="department", participation="workplace")
+    organiser = staff("環境課")
+    busy, free1, free2 = staff("環境課"), staff("環境課"), staff("環境課")
+    outsider = staff("税務課")
+    elsewhere = make_staff_activity("農林課", starts_at=start, title="同じ時間の植樹")
+    signups.sign_up(elsewhere, busy)
+    db.session.commit()
+    login(organiser)
+    page = client.get(f"/ikka/{activity.id}")
+    assert "課の職員をまとめて登録する" in page.text and outsider.display_name not in page.text
+    response = client.post(f"/ikka/{activity.id}/team",
+                           data={"user_id": [str(busy.id), str(free1.id), str(free2.id), str(outsider.id),
+                                             str(organiser.id)]})
+    assert response.status_code == 303
+    assert dict(_statuses(activity)) == {free1.id: "confirmed", free2.id: "confirmed", organiser.id: "waitlisted"}
+    assert db.session.get(StaffActivity, activity.id).taken == 2
+    told = db.session.scalars(select(Notification.message).where(Notification.user_id == free1.id)).all()
+    assert any("課として参加を登録しました" in m for m in told)
+    flashes = client.get(f"/ikka/{activity.id}").text
+    assert "同じ時間の植樹" in flashes and "主催課の職員ではありません" in flashes
+
+
+def test_team_sign_up_is_only_for_the_organiser(app, client, login):
+    activity = make_staff_activity(audience="department", participation="workplace")
+    login(staff("税務課"))
+    assert client.post(f"/ikka/{activity.id}/team", data={"user_id": "1"}).status_code == 403

@@ -14,6 +14,7 @@ from ..errors import Conflict, NotAllowed, commit_unless_refused
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..models import Role, StaffSignup, User
+from ..notifications import department_staff
 from ..pagination import page_arg
 from . import activities, attendance, signups
 from .forms import ActivityForm, CancelActivityForm
@@ -101,8 +102,13 @@ def edit(activity_id: int):
 def _organiser_context(activity) -> dict:
     if not activities.can_organise(current_user, activity):
         return {"organiser": False}
-    return {"organiser": True, "confirmed": signups.confirmed(activity.id),
-            "waiting": signups.waiting_list(activity.id), "cancel_form": CancelActivityForm(formdata=None)}
+    confirmed, waiting = signups.confirmed(activity.id), signups.waiting_list(activity.id)
+    colleagues = []
+    if activity.participation == "workplace" and activities.sign_up_open(activity):
+        holding = {s.user_id for s in confirmed + waiting}
+        colleagues = [u for u in department_staff(activity.department_id) if u.id not in holding]
+    return {"organiser": True, "confirmed": confirmed, "waiting": waiting, "colleagues": colleagues,
+            "cancel_form": CancelActivityForm(formdata=None)}
 
 
 @bp.route("/<int:activity_id>")
@@ -174,6 +180,24 @@ def remove_signup(activity_id: int, signup_id: int):
     signups.cancel(signup_, _me())
     db.session.commit()
     flash(_("申し込みを取り消しました。"), "success")
+    return redirect_to(url_for("staffvol.show", activity_id=activity.id))
+
+
+@bp.route("/<int:activity_id>/team", methods=["POST"])
+@roles_required(Role.STAFF, Role.ADMIN, refusal=NOT_STAFF)
+def team(activity_id: int):
+    """職場単位: the organiser signs up the colleagues ticked on the page; who could not be signed up, and why."""
+    activity = permitted(activities.load(activity_id), activities.can_organise)
+    chosen = [int(v) for v in request.form.getlist("user_id")[:500] if v.isdigit() and len(v) < 10]
+    if not chosen:
+        raise Conflict(_("登録する職員を選んでください。"))
+    result = signups.sign_up_colleagues(activity, _me(), chosen)
+    db.session.commit()
+    if result.confirmed or result.waiting:
+        flash(_("%(n)d人の参加を登録しました（うちキャンセル待ち%(w)d人）。",
+                n=len(result.confirmed) + len(result.waiting), w=len(result.waiting)), "success")
+    for person, reason in result.skipped:
+        flash(_("%(name)sさんは登録できませんでした: %(reason)s", name=person.display_name, reason=reason), "error")
     return redirect_to(url_for("staffvol.show", activity_id=activity.id))
 
 

@@ -243,3 +243,39 @@ def _tell_promoted(signup: StaffSignup, activity: StaffActivity) -> None:
         lambda: _("キャンセル待ちから繰り上がり、「%(title)s」（%(when)s）への参加が決まりました。", title=title,
                   when=jst(starts))),
         site_path("staffvol.show", activity_id=activity.id))
+
+
+@dataclass
+class TeamResult:
+    confirmed: list[User]
+    waiting: list[User]
+    skipped: list[tuple[User, str]]  # with the reason, shown to the organiser
+
+
+def sign_up_colleagues(activity: StaffActivity, organiser, user_ids: list[int], now: datetime | None = None
+                       ) -> TeamResult:
+    """職場単位: the organiser signs up colleagues of the organising department in one go (seats first, then the
+    waiting list, in the order given). Anyone already signed up, busy at that time or not of the department is
+    skipped with the reason; each person signed up is told. The caller commits."""
+    if not can_organise(organiser, activity):
+        raise NotAllowed()
+    order = {uid: i for i, uid in reversed(list(enumerate(user_ids[:500])))}
+    people = sorted(db.session.scalars(select(User).where(User.id.in_(order))), key=lambda u: order[u.id])
+    result = TeamResult([], [], [])
+    for person in people:
+        if person.department_id != activity.department_id or not is_eligible(person, activity):
+            result.skipped.append((person, _("主催課の職員ではありません。")))
+            continue
+        try:
+            with db.session.begin_nested():
+                signup = sign_up(activity, person, now)
+        except (Conflict, NotAllowed) as refused:
+            result.skipped.append((person, str(refused.message or refused)))
+            continue
+        (result.confirmed if signup.status == S.CONFIRMED.value else result.waiting).append(person)
+        if person.id != organiser.id:
+            title, starts = activity.title, activity.starts_at
+            notify(person, NOTICE_KIND, later(lambda title=title, starts=starts: _(
+                "「%(title)s」（%(when)s）に、課として参加を登録しました。都合が悪いときは申込締切までに取り消してください。",
+                title=title, when=jst(starts))), site_path("staffvol.show", activity_id=activity.id))
+    return result
