@@ -116,7 +116,62 @@ def seed_demo(notice_version: str) -> list[str]:
     db.session.flush()
     _demo_applications()
     _demo_adopt()
+    _demo_staff_activities(notice_version)
     return created
+
+
+# 1課1ボランティア: a few more staff, one activity held with its attendance, three coming (one nearly full).
+_STAFF = [("demo-staff1@example.jp", "環境課 関口", "環境課"), ("demo-staff2@example.jp", "税務課 武芸川", "税務課"),
+          ("demo-staff3@example.jp", "税務課 洞戸", "税務課"), ("demo-staff4@example.jp", "観光課 板取", "観光課"),
+          ("demo-staff5@example.jp", "土木課 上之保", "土木課")]
+
+
+def _demo_staff_activities(notice_version: str) -> None:
+    from .models import AdoptSection, StaffActivity, StaffSignup
+
+    if db.session.scalar(select(StaffActivity.id).limit(1)) is not None:
+        return
+    dept = {d.name: d.id for d in db.session.scalars(select(Department))}
+    for email, name, dept_name in _STAFF:
+        if _user(email) is None:
+            create_user(email=email, password=DEMO_PASSWORD, display_name=name, roles=[Role.STAFF],
+                        department_id=dept[dept_name], consent_version=notice_version)
+    db.session.flush()
+    people = {u.email: u for u in db.session.scalars(select(User).where(User.department_id.is_not(None)))}
+    river = db.session.scalar(select(AdoptSection.id).where(AdoptSection.name.startswith("長良川左岸")))
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+
+    def activity(dept_name, title, days, hours, capacity, **extra):
+        starts = now + timedelta(days=days)
+        item = StaffActivity(department_id=dept[dept_name], title=title, starts_at=starts,
+                             ends_at=starts + timedelta(hours=hours), capacity=capacity,
+                             signup_deadline=starts - timedelta(days=2), **extra)
+        db.session.add(item)
+        db.session.flush()
+        return item
+
+    held = activity("土木課", "長良川左岸のごみ拾い", -20, 2, 15, place="長良川左岸（鮎之瀬橋〜小瀬橋）",
+                    meeting_point="鮎之瀬橋の西詰め 8時50分集合", bring="軍手、帽子、飲み物（ごみ袋は市で用意します）",
+                    description="アダプト区間の里親団体と一緒に、河川敷のごみを拾います。", adopt_section_id=river,
+                    attendance_recorded_at=now - timedelta(days=19))
+    coming = activity("環境課", "安桜山の遊歩道の草刈り", 12, 3, 4, place="安桜山公園",
+                      meeting_point="安桜山公園 駐車場", bring="軍手、長袖、飲み物。草刈り鎌は市で用意します。",
+                      description="遊歩道の草刈りと落ち葉の片付けをします。雨天中止（前日17時に判断）。")
+    activity("市民協働課", "地域委員会の夏祭り 運営ボランティア", 30, 4, 11, place="わかくさ・プラザ",
+             meeting_point="わかくさ・プラザ 正面玄関", bring="動きやすい服装", audience="department",
+             participation="workplace", description="課として、地域委員会の夏祭りの受付と片付けを手伝います。")
+    activity("税務課", "刃物まつり会場の清掃", 45, 2, 20, place="本町通り", meeting_point="関鍛冶伝承館前",
+             bring="軍手", description="刃物まつりの翌朝、会場周辺を清掃します。")
+    for email in ("staff@example.jp", "demo-staff5@example.jp", "demo-staff2@example.jp"):
+        db.session.add(StaffSignup(activity_id=held.id, user_id=people[email].id,
+                                   department_id=people[email].department_id, status="confirmed",
+                                   confirmed_at=now - timedelta(days=30), attended=True, minutes=120))
+    held.taken = 3
+    for i, email in enumerate(("demo-staff1@example.jp", "demo-staff3@example.jp", "demo-staff4@example.jp")):
+        db.session.add(StaffSignup(activity_id=coming.id, user_id=people[email].id,
+                                   department_id=people[email].department_id, status="confirmed",
+                                   confirmed_at=now - timedelta(hours=5 - i)))
+    coming.taken = 3
 
 
 # アダプトプログラム: three sections (one adopted, with a report), and the supplies catalogue.

@@ -81,3 +81,17 @@ def test_index_rebuild_and_check_commands(app):
     assert rebuilt.exit_code == 0 and "1 件" in rebuilt.output
     checked = runner.invoke(args=["index", "check"])
     assert checked.exit_code == 0 and "一致しています" in checked.output
+
+
+def test_seed_demo_shows_1ka1_volunteering_once(app, client):
+    from kyodo_match.models import StaffActivity, StaffSignup
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert db.session.scalar(select(func.count(StaffActivity.id))) == 4  # once, not twice
+    assert db.session.scalar(select(func.count(StaffSignup.id))) == 6
+    assert client.post("/login", data={"email": "staff@example.jp", "password": DEMO_PASSWORD}).status_code == 303
+    page = client.get("/ikka/").get_data(as_text=True)
+    assert "安桜山の遊歩道の草刈り" in page and "残り1席" in page
+    assert "地域委員会の夏祭り" not in page  # 市民協働課's own-department activity
