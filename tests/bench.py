@@ -39,6 +39,9 @@ PAGES = [
     ("admin@example.jp", "/admin/"),
     ("admin@example.jp", "/admin/users"),
     ("admin@example.jp", "/admin/audit"),
+    ("staff@example.jp", "/ikka/"),
+    ("staff@example.jp", "/ikka/mine"),
+    ("kyodo@example.jp", "/ikka/overview"),
 ]
 
 

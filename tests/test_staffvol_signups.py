@@ -330,3 +330,17 @@ def test_team_sign_up_is_only_for_the_organiser(app, client, login):
     activity = make_staff_activity(audience="department", participation="workplace")
     login(staff("税務課"))
     assert client.post(f"/ikka/{activity.id}/team", data={"user_id": "1"}).status_code == 403
+
+
+def test_a_deleted_account_frees_its_seat_for_the_next_in_line(app):
+    from kyodo_match.account.services import delete_account
+
+    activity = make_staff_activity(capacity=1)
+    leaving, waiting = staff(), staff()
+    signups.sign_up(activity, leaving)
+    signups.sign_up(activity, waiting)
+    db.session.commit()
+    delete_account(leaving)
+    db.session.commit()
+    assert dict(_statuses(activity)) == {leaving.id: "cancelled", waiting.id: "confirmed"}
+    assert db.session.get(StaffActivity, activity.id).taken == 1

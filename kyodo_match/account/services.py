@@ -197,6 +197,9 @@ def delete_account(user: User) -> None:
     from ..applications.flow import withdraw_for_deletion
 
     withdraw_for_deletion(user)
+    from ..staffvol.signups import leave_for_deletion
+
+    leave_for_deletion(user)
     db.session.execute(delete(Notification).where(Notification.user_id == user.id))
     db.session.execute(delete(NotificationPreference).where(NotificationPreference.user_id == user.id))
     user.roles.clear()

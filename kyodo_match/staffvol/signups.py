@@ -14,7 +14,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -279,3 +279,22 @@ def sign_up_colleagues(activity: StaffActivity, organiser, user_ids: list[int], 
                 "「%(title)s」（%(when)s）に、課として参加を登録しました。都合が悪いときは申込締切までに取り消してください。",
                 title=title, when=jst(starts))), site_path("staffvol.show", activity_id=activity.id))
     return result
+
+
+def leave_for_deletion(user) -> int:
+    """An account being deleted gives up its seats and places in line for activities not yet started (the next
+    waiting person moves up) and its calendar address. Past sign-ups stay for the department's records."""
+    from ..models import CalendarFeed
+
+    now = utcnow()
+    rows = list(db.session.scalars(
+        select(StaffSignup).join(StaffActivity)
+        .where(StaffSignup.user_id == user.id, StaffSignup.status.in_(HOLDING), StaffActivity.starts_at > now)))
+    for signup in rows:
+        source = signup.status
+        _claim(signup, source, S.CANCELLED.value, cancelled_at=now)
+        if source == S.CONFIRMED.value:
+            _free_seat(signup.activity_id)
+            promote_waiting(signup.activity_id)
+    db.session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    return len(rows)
