@@ -1,6 +1,7 @@
 """`make bench`: the main pages (response time, SQL statements) and the matcher at scale, in one table.
 
-Pages: a throw-away SQLite database (or KYODO_BENCH_DATABASE_URL) with demo data. The matcher (tests/bench_matcher):
+Pages: a throw-away SQLite database (or KYODO_BENCH_DATABASE_URL) with demo data. 1課1ボランティア at the scale of the
+whole city office: tests/bench_staffvol. The matcher (tests/bench_matcher):
 synthetic corpora of 10,000 and 100,000 profiles (KYODO_BENCH_SIZES), each in its own temporary instance folder,
 SQLite file and index — never the developer's instance/. Timings are measured here, never asserted in tests.
 """
@@ -19,7 +20,7 @@ from sqlalchemy import event
 from kyodo_match import create_app
 from kyodo_match.demo import DEMO_PASSWORD, index_demo, seed_demo
 from kyodo_match.extensions import db
-from tests import bench_matcher
+from tests import bench_matcher, bench_staffvol
 
 ROUNDS = int(os.environ.get("KYODO_BENCH_ROUNDS", "50"))
 SIZES = [int(n) for n in os.environ.get("KYODO_BENCH_SIZES", "10000,100000").split(",") if n.strip()]
@@ -85,6 +86,7 @@ def main() -> None:
     started = time.perf_counter()
     results = [bench_matcher.measure(size) for size in SIZES]
     rows += bench_matcher.rows(results)
+    rows += bench_staffvol.rows(bench_staffvol.measure())
     rows.append(("bench process peak RSS (corpora, builds, measures)", "all", f"{bench_matcher.peak_rss_mb():.0f} MB",
                  "", "< 4 GB"))
     header = ("measure", "corpus", "p50 / value", "p95 / detail", "target / note")
