@@ -22,6 +22,7 @@ from .views import bp
 
 CITY_STAFF = (Role.STAFF, Role.COORDINATOR, Role.ADMIN)
 NOT_STAFF = _l("1課1ボランティアは市の職員の活動です。")
+NO_DEPARTMENT = _l("所属する課が登録されていないため、活動を登録できません。管理者に連絡してください。")
 
 
 def _me():
@@ -71,8 +72,10 @@ def _activity_form(activity=None) -> ActivityForm:
 def new():
     """活動の登録: staff post for their own department."""
     me = _me()
-    if not me.department_id:
-        raise NotAllowed(_("所属する課が登録されていないため、活動を登録できません。管理者に連絡してください。"))
+    if not me.department_id:  # say why on the page; a POST is refused
+        if request.method == "POST":
+            raise NotAllowed(NO_DEPARTMENT)
+        return _form_page(None)
     form = _activity_form()
     created = None
 
