@@ -36,7 +36,8 @@ class StaffActivityStatus(enum.StrEnum):
 class SignupStatus(enum.StrEnum):
     CONFIRMED = "confirmed"  # 参加
     WAITLISTED = "waitlisted"  # キャンセル待ち
-    CANCELLED = "cancelled"  # 取り消し
+    CANCELLED = "cancelled"  # 取り消し (by the person or the organiser)
+    CALLED_OFF = "called_off"  # 中止 (the activity was called off while the person held a seat or a place in line)
 
 
 class StaffActivity(db.Model):

@@ -2,4 +2,4 @@
 attendance, each person's calendar, and the yearly picture for 市民協働課."""
 
 # Every page module registers its routes on the same blueprint (views.bp).
-from . import activity_views, calendar_views, overview_views, views  # noqa: F401
+from . import activity_views, calendar_views, history_views, overview_views, views  # noqa: F401

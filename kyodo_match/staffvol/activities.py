@@ -239,8 +239,9 @@ def cancel_activity(actor, activity: StaffActivity, reason: str) -> None:
     people = participants(activity, include_waiting=True)
     db.session.execute(
         update(StaffSignup).where(StaffSignup.activity_id == activity.id,
-                                  StaffSignup.status != SignupStatus.CANCELLED.value)
-        .values(status=SignupStatus.CANCELLED.value, cancelled_at=utcnow())
+                                  StaffSignup.status.in_([SignupStatus.CONFIRMED.value,
+                                                          SignupStatus.WAITLISTED.value]))
+        .values(status=SignupStatus.CALLED_OFF.value, cancelled_at=utcnow())
         .execution_options(synchronize_session=False))
     db.session.expire(activity)
     title = activity.title

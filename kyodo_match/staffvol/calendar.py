@@ -37,9 +37,6 @@ TOKEN_BYTES = 32
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 PAST_DAYS = 90  # activities that ended this long ago still show (the calendar keeps a short history)
 CANCELLED_DAYS = 30  # a called-off activity shows as cancelled this long after it was called off
-# cancel_activity stamps the activity (updated_at) and then its sign-ups (cancelled_at) in the same transaction;
-# a sign-up cancelled within this margin of the stamp was still held when the activity was called off.
-CALLED_OFF_MARGIN = timedelta(minutes=1)
 PRODID = "-//Seki City//kyodo_match 1ka1 volunteer//JA"
 FOLD_OCTETS = 75
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # RFC 5545 TEXT allows no control characters but tab
@@ -105,17 +102,14 @@ def feed_signups(user_id: int, now: datetime) -> list[StaffSignup]:
                    or_(StaffSignup.status == SignupStatus.CONFIRMED.value,
                        and_(StaffSignup.status == SignupStatus.WAITLISTED.value, StaffActivity.ends_at > now)))
     called_off = and_(StaffActivity.status == StaffActivityStatus.CANCELLED.value,
-                      StaffSignup.status == SignupStatus.CANCELLED.value,
+                      StaffSignup.status == SignupStatus.CALLED_OFF.value,
                       StaffActivity.updated_at >= now - timedelta(days=CANCELLED_DAYS))
-    rows = db.session.scalars(
+    return list(db.session.scalars(
         select(StaffSignup).join(StaffActivity, StaffActivity.id == StaffSignup.activity_id)
         .options(selectinload(StaffSignup.activity).selectinload(StaffActivity.department))
         .where(StaffSignup.user_id == user_id, StaffActivity.ends_at >= now - timedelta(days=PAST_DAYS),
                or_(holding, called_off))
-        .order_by(StaffActivity.starts_at, StaffSignup.id))
-    # (compared here, not in SQL: date arithmetic differs between SQLite and PostgreSQL)
-    return [s for s in rows if s.status != SignupStatus.CANCELLED.value
-            or s.cancelled_at is not None and s.cancelled_at >= s.activity.updated_at - CALLED_OFF_MARGIN]
+        .order_by(StaffActivity.starts_at, StaffSignup.id)))
 
 
 def _stamp(value: datetime) -> str:

@@ -1,37 +1,18 @@
-"""1課1ボランティア: わたしの参加 (one's sign-ups, record and calendar feed) and each department's record."""
+"""1課1ボランティア: each staff member's secret iCal feed — the feed, making (or remaking) its address, stopping it."""
 
 from __future__ import annotations
 
-from flask import Response, flash, request, url_for
+from flask import Response, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import distinct, func, select
 
-from ..access import permitted, public, roles_required
+from ..access import public, roles_required
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
-from ..i18n import fiscal_year, fiscal_year_bounds, jst_date
-from ..models import Department, Role, SignupStatus, StaffActivity, StaffSignup, utcnow
+from ..models import Role, utcnow
 from . import calendar
-from .activities import can_see_overview, is_staff
-from .attendance import department_history, person_history
-from .signups import STATUS_LABELS, waiting_position
+from .history_views import mine_context
 from .views import bp
-
-FIRST_YEAR = 2000
-
-
-def _years(first_start) -> list[int]:
-    """年度 to choose from: the current one back to the first with data, newest first."""
-    current = fiscal_year(jst_date(utcnow()))
-    first = fiscal_year(jst_date(first_start)) if first_start is not None else current
-    return list(range(current, max(min(first, current), FIRST_YEAR) - 1, -1))
-
-
-def _year_arg(years: list[int]) -> int:
-    raw = request.args.get("year", "")
-    return int(raw) if raw.isdigit() and len(raw) == 4 and int(raw) in years else years[0]
-
 
 # --- the feed ---------------------------------------------------------------------------------------------------
 
@@ -54,7 +35,7 @@ def calendar_feed(token: str):
 
 def _calendar_page(status: int = 200, feed_url: str | None = None):
     """わたしの参加, or only its calendar section for htmx."""
-    return render("staffvol/mine.html", block="calendar", status=status, **_mine_context(feed_url))
+    return render("staffvol/mine.html", block="calendar", status=status, **mine_context(feed_url))
 
 
 @bp.route("/calendar/reset", methods=["POST"])
@@ -77,63 +58,3 @@ def calendar_stop():
     if not is_htmx():
         return redirect_to(url_for("staffvol.mine") + "#staffvol-calendar")
     return _calendar_page()
-
-
-# --- わたしの参加 -------------------------------------------------------------------------------------------------
-
-def _mine_context(feed_url: str | None = None) -> dict:
-    user = current_user
-    years = _years(db.session.scalar(
-        select(func.min(StaffActivity.starts_at)).join(StaffSignup, StaffSignup.activity_id == StaffActivity.id)
-        .where(StaffSignup.user_id == user.id)))
-    year = _year_arg(years)
-    history = person_history(user.id, year, utcnow())
-    positions = {s.id: waiting_position(s) for s in history.upcoming if s.status == SignupStatus.WAITLISTED.value}
-    webcal = "webcal://" + feed_url.split("://", 1)[1] if feed_url else None
-    return dict(history=history, year=year, years=years, positions=positions, status_labels=STATUS_LABELS,
-                feed=calendar.feed_of(user), can_feed=is_staff(user), feed_url=feed_url, webcal_url=webcal)
-
-
-@bp.route("/mine")
-@roles_required(Role.STAFF)
-def mine():
-    """わたしの参加: sign-ups to come, the chosen 年度's record with its totals, and the calendar feed."""
-    return render("staffvol/mine.html", **_mine_context())
-
-
-# --- a department's record -------------------------------------------------------------------------------------
-
-def can_see_department(user, department: Department) -> bool:
-    """The department's own staff, and those who read the yearly picture (市民協働課, the centre, administrators)."""
-    return (is_staff(user) and user.department_id == department.id) or can_see_overview(user)
-
-
-def department_participation(department_id: int, year: int) -> dict:
-    """How many of the department's staff took part in any activity of ``year`` (counted where they belonged when
-    they signed up), how many times in all, and their minutes. Counts only: no names."""
-    start, end = fiscal_year_bounds(year)
-    people, times, minutes = db.session.execute(
-        select(func.count(distinct(StaffSignup.user_id)), func.count(StaffSignup.id),
-               func.coalesce(func.sum(StaffSignup.minutes), 0))
-        .join(StaffActivity, StaffActivity.id == StaffSignup.activity_id)
-        .where(StaffSignup.department_id == department_id, StaffSignup.status == SignupStatus.CONFIRMED.value,
-               StaffSignup.attended.is_(True), StaffActivity.starts_at >= start, StaffActivity.starts_at < end)).one()
-    return {"people": people, "times": times, "minutes": int(minutes)}
-
-
-@bp.route("/departments/<int:department_id>")
-@roles_required(Role.STAFF, Role.COORDINATOR, Role.ADMIN)
-def department(department_id: int):
-    """A department's 年度: its own activities with confirmed / attended / hours, and its staff's participation."""
-    dept = permitted(db.session.get(Department, department_id), can_see_department)
-    first = select(func.min(StaffActivity.starts_at))
-    firsts = [db.session.scalar(first.where(StaffActivity.department_id == dept.id)),
-              db.session.scalar(first.join(StaffSignup).where(StaffSignup.department_id == dept.id))]
-    years = _years(min((f for f in firsts if f is not None), default=None))
-    year = _year_arg(years)
-    rows = department_history(dept.id, year)
-    totals = {"activities": sum(1 for r in rows if r.activity.attendance_recorded_at is not None),
-              "confirmed": sum(r.confirmed for r in rows), "attended": sum(r.attended for r in rows),
-              "minutes": sum(r.minutes for r in rows)}
-    return render("staffvol/department.html", department=dept, rows=rows, totals=totals, year=year, years=years,
-                  participation=department_participation(dept.id, year))
