@@ -169,8 +169,11 @@ def sign_up(activity: StaffActivity, user, now: datetime | None = None) -> Staff
         raise Conflict(_("同じ時間帯の「%(title)s」（%(when)s）に申し込んでいます。同時に2つの活動には参加できません。",
                          title=clash.title, when=jst(clash.starts_at)))
     seated = _take_seat(activity.id)
-    values = ({"status": S.CONFIRMED.value, "confirmed_at": now, "waitlisted_at": None} if seated
-              else {"status": S.WAITLISTED.value, "waitlisted_at": now, "confirmed_at": None})
+    # Stamped after the seat UPDATE (which may have waited for another request's row lock), so that the waiting
+    # list's order is the order in which people found the activity full.
+    stamp = utcnow()
+    values = ({"status": S.CONFIRMED.value, "confirmed_at": stamp, "waitlisted_at": None} if seated
+              else {"status": S.WAITLISTED.value, "waitlisted_at": stamp, "confirmed_at": None})
     if existing is None:
         signup = StaffSignup(activity_id=activity.id, user_id=user.id, department_id=user.department_id, **values)
         db.session.add(signup)
