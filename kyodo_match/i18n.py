@@ -67,6 +67,19 @@ def jst(value: datetime | None, fmt: str = "%Y年%m月%d日 %H:%M") -> str:
     return value.astimezone(JST).strftime(_in_locale(fmt))
 
 
+_WEEKDAYS_JA = "月火水木金土日"
+
+
+def jst_when(value: datetime | None) -> str:
+    """A stored UTC time as a Japanese reader plans with it: 2026年12月9日（水）9:00 (English: Wed 9 Dec 2026 09:00)."""
+    if value is None:
+        return ""
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(JST)
+    if _in_locale("%Y年%m月%d日") != "%Y年%m月%d日":
+        return local.strftime("%a %d %b %Y %H:%M")
+    return f"{local.year}年{local.month}月{local.day}日（{_WEEKDAYS_JA[local.weekday()]}）{local.hour}:{local.minute:02d}"
+
+
 def local_day(value: date | None) -> str:
     """A calendar date in the reader's language (2026年05月10日 / 10 May 2026)."""
     return value.strftime(_in_locale("%Y年%m月%d日")) if value is not None else ""

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from . import labels as labels_module
 from . import notifications
-from .i18n import jst, local_day
+from .i18n import jst, jst_when, local_day
 from .models import Role
 
 # (endpoint, label, roles that see it; None = everyone signed in or not)
@@ -74,6 +74,7 @@ def htmx_script() -> dict[str, str | None]:
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters["jst"] = jst
     app.jinja_env.filters["day"] = local_day
+    app.jinja_env.filters["when"] = jst_when
     app.jinja_env.globals.update(
         navigation=navigation,
         htmx_script=htmx_script,
