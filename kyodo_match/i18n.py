@@ -77,7 +77,8 @@ def jst_when(value: datetime | None) -> str:
     local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(JST)
     if _in_locale("%Y年%m月%d日") != "%Y年%m月%d日":
         return local.strftime("%a %d %b %Y %H:%M")
-    return f"{local.year}年{local.month}月{local.day}日（{_WEEKDAYS_JA[local.weekday()]}）{local.hour}:{local.minute:02d}"
+    weekday = _WEEKDAYS_JA[local.weekday()]
+    return f"{local.year}年{local.month}月{local.day}日（{weekday}）{local.hour}:{local.minute:02d}"
 
 
 def local_day(value: date | None) -> str:

@@ -45,10 +45,17 @@ def test_the_page_offers_three_choices_for_each_kind_and_each_time_is_the_defaul
     for label in ("応募・招待の動き", "参加している事業の変更", "パートナー・協定", "事業提案", "評価シート"):
         assert label in page
     assert "アダプトプログラム" not in page  # a volunteer takes no part in the adopt program's steps
+    assert "1課1ボランティア" not in page  # nor in city staff volunteering
     for label in ("メールで毎回", "1日1回まとめて", "メールは送らない（お知らせには常に表示）"):
-        assert page.count(f">{label}</label>") == len(GROUPS) - 1 == len(groups_for(volunteer))
+        assert page.count(f">{label}</label>") == len(GROUPS) - 2 == len(groups_for(volunteer))
     assert _checked(page) == _all("instant", volunteer)
     assert URL in client.get("/account/notifications").get_data(as_text=True)  # linked from お知らせ
+
+
+def test_staff_are_offered_the_1ka1_volunteering_notices(client, login_as):
+    login_as(Role.STAFF)
+    page = client.get(URL).get_data(as_text=True)
+    assert "1課1ボランティア" in page and 'name="staff_activity"' in page
 
 
 def test_a_coordinator_is_not_offered_what_only_citizens_receive(client, login_as):

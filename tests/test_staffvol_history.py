@@ -72,7 +72,7 @@ def test_upcoming_signups_show_their_status_and_place_in_line(app, client, login
     login(me)
     page = client.get("/ikka/mine").text
     assert "満員の活動" in page and "キャンセル待ち 1番目" in page
-    assert "空きのある活動" in page and '<span class="badge badge--ok">参加</span>' in page
+    assert "空きのある活動" in page and '<span class="badge badge--ok">申し込み済み</span>' in page
     assert f'href="/ikka/{full.id}"' in page
 
 

@@ -202,7 +202,8 @@ def test_collaboration_staff_see_the_chart_the_table_and_the_highlight(app, clie
     assert response.status_code == 200 and "<html" in page
     assert re.search(r'<svg[^>]*role="img"[^>]*aria-labelledby="overview-chart-title overview-chart-desc"', page)
     assert '<title id="overview-chart-title">' in page
-    assert "<caption>2024年度 課ごとの実施状況</caption>" in page and '<th scope="col">' in page
+    assert '<caption id="overview-table-caption">2024年度 課ごとの実施状況</caption>' in page
+    assert '<th scope="col">' in page
     assert "未実施" in _table_row(page, "秘書課")
     assert "実施済み" in _table_row(page, "環境課") and "未実施" not in _table_row(page, "環境課")
     tax = _table_row(page, "税務課")

@@ -62,6 +62,7 @@ from .projects import (
     ProposalStatus,
     SelectionMethod,
 )
+from .reference import ActivityField, Area, Department, District, Skill, SkillCategory
 from .staff import (
     Audience,
     CalendarFeed,
@@ -71,7 +72,6 @@ from .staff import (
     StaffActivityStatus,
     StaffSignup,
 )
-from .reference import ActivityField, Area, Department, District, Skill, SkillCategory
 from .types import UTCDateTime, utcnow
 
 __all__ = [

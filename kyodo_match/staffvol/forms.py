@@ -54,7 +54,7 @@ class ActivityForm(FlaskForm):
     title = StringField(_l("活動の名前"), filters=[strip], validators=[
         DataRequired(message=_l("活動の名前を入力してください。")), _max(120)],
         description=_l("例: 長良川河川敷の清掃活動"))
-    description = TextAreaField(_l("活動の内容"), filters=[strip], validators=[_max(4000)],
+    description = TextAreaField(_l("活動の説明"), filters=[strip], validators=[_max(4000)],
                                 description=_l("何をするのか、服装や雨天時の扱いなど、参加する人が知りたいこと。"))
     day = Day(_l("活動日"), validators=_required(_l("活動日を入力してください。")))
     start_time = Clock(_l("開始時刻"), validators=_required(_l("開始時刻を入力してください。")))

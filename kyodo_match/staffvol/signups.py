@@ -27,7 +27,7 @@ from .activities import NOTICE_KIND, can_organise, is_eligible
 
 S = SignupStatus
 HOLDING = (S.CONFIRMED.value, S.WAITLISTED.value)
-STATUS_LABELS = {S.CONFIRMED.value: _l("参加"), S.WAITLISTED.value: _l("キャンセル待ち"),
+STATUS_LABELS = {S.CONFIRMED.value: _l("申し込み済み"), S.WAITLISTED.value: _l("キャンセル待ち"),
                  S.CANCELLED.value: _l("取り消し"), S.CALLED_OFF.value: _l("中止")}
 
 
