@@ -17,3 +17,8 @@ def page_arg(name: str = "page") -> int:
 def int_list_arg(name: str, limit: int = 50) -> list[int]:
     """Repeated integer query parameters (``?district=3&district=5``); non-numbers are ignored."""
     return [int(v) for v in request.args.getlist(name)[:limit] if v.isdigit() and len(v) < 10]
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many pages ``total`` rows fill (at least one, so an empty list still has its page 1)."""
+    return max(1, -(-total // per_page))

@@ -19,6 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -216,11 +217,14 @@ class Server:
     in_flight: InFlight
 
 
-@pytest.fixture
-def server(app):
-    """The test's app served by werkzeug, threaded, on 127.0.0.1 and a free port (as the browser tests do)."""
-    if not any(r.rule == "/applications/<int:app_id>/step" for r in app.url_map.iter_rules()):
-        pytest.fail("POST /applications/<int:app_id>/step is not there yet (applications/views.py)")
+@contextmanager
+def running(app, *rules: str):
+    """The test's app served by werkzeug, threaded, on 127.0.0.1 and a free port (as the browser tests do),
+    counting the requests in flight; fails at once when one of ``rules`` (the routes under test) is missing."""
+    present = {r.rule for r in app.url_map.iter_rules()}
+    for rule in rules:
+        if rule not in present:
+            pytest.fail(f"POST {rule} is not there yet")
     db.session.commit()
     in_flight = InFlight(app)
     srv = make_server("127.0.0.1", 0, in_flight, threaded=True)
@@ -232,6 +236,12 @@ def server(app):
         srv.shutdown()
         thread.join(timeout=10)
         srv.server_close()
+
+
+@pytest.fixture
+def server(app):
+    with running(app, "/applications/<int:app_id>/step") as srv:
+        yield srv
 
 
 def _assert_answers(statuses: list) -> None:

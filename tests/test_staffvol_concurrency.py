@@ -14,7 +14,6 @@ The HTTP helpers (Browser, InFlight, Server, _run_together) are those of tests/t
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,13 +21,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from kyodo_match.extensions import db
 from kyodo_match.models import Department, Notification, Role, StaffActivity, StaffSignup, User, utcnow
 from kyodo_match.staffvol import signups
 from tests.factories import make_staff_activity, make_user
-from tests.test_applications_concurrency import Browser, InFlight, Server, _run_together
+from tests.test_applications_concurrency import Browser, Server, _run_together, running
 
 N_PEOPLE = 200
 SEATS = 20
@@ -43,22 +41,8 @@ PROMOTED_WORDS = "繰り上が"
 
 @pytest.fixture
 def server(app):
-    """The test's app served by werkzeug, threaded, on 127.0.0.1 and a free port, counting requests in flight."""
-    rules = {r.rule for r in app.url_map.iter_rules()}
-    for rule in ("/ikka/<int:activity_id>/signup", "/ikka/<int:activity_id>/cancel"):
-        if rule not in rules:
-            pytest.fail(f"POST {rule} is not there (staffvol/activity_views.py)")
-    db.session.commit()
-    in_flight = InFlight(app)
-    srv = make_server("127.0.0.1", 0, in_flight, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, name="staffvol-concurrency-server", daemon=True)
-    thread.start()
-    try:
-        yield Server(f"http://127.0.0.1:{srv.server_port}", in_flight)
-    finally:
-        srv.shutdown()
-        thread.join(timeout=10)
-        srv.server_close()
+    with running(app, "/ikka/<int:activity_id>/signup", "/ikka/<int:activity_id>/cancel") as srv:
+        yield srv
 
 
 @dataclass

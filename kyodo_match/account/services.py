@@ -26,6 +26,7 @@ from ..models import (
     UserRole,
     utcnow,
 )
+from ..pagination import page_count
 
 DISPLAY_NAME_MAX = 60
 # What remains of a deleted account: past matches keep pointing at this anonymous row.
@@ -225,7 +226,7 @@ def notifications_page(user: User, page: int) -> NotificationPage:
     """One page of ``user``'s notices, newest first; those shown are marked read (the caller commits)."""
     base = select(Notification).where(Notification.user_id == user.id)
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    pages = max(1, -(-total // NOTIFICATIONS_PER_PAGE))
+    pages = page_count(total, NOTIFICATIONS_PER_PAGE)
     page = min(page, pages)
     items = list(db.session.scalars(base.order_by(Notification.created_at.desc(), Notification.id.desc())
                                     .limit(NOTIFICATIONS_PER_PAGE).offset((page - 1) * NOTIFICATIONS_PER_PAGE)))

@@ -20,6 +20,7 @@ from ..errors import FieldRefused, NotAllowed
 from ..extensions import db
 from ..models import AdoptAgreement, AdoptSection, CivicGroup, Department, District, Role
 from ..models.adopt import AgreementStatus, SectionKind, SectionStatus
+from ..pagination import page_count
 
 KIND_LABELS = {SectionKind.ROAD.value: _l("道路"), SectionKind.RIVER.value: _l("河川"),
                SectionKind.PARK.value: _l("公園"), SectionKind.OTHER.value: _l("その他")}
@@ -277,7 +278,7 @@ def public_list(f: SectionFilters, page: int = 1, per_page: int = 20) -> Section
     """Sections narrowed by ``f``, 募集中 first then by name, one page of ``per_page``, with their adopters."""
     base = _filtered(f)
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    pages = max(1, -(-total // per_page))
+    pages = page_count(total, per_page)
     page = min(max(page, 1), pages)
     rows = db.session.scalars(base.options(selectinload(AdoptSection.district),
                                            selectinload(AdoptSection.department))

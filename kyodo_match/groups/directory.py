@@ -11,6 +11,7 @@ from .. import search
 from ..extensions import db
 from ..labels import GROUP_TYPE_LABELS
 from ..models import ActivityField, Area, CivicGroup, District, GroupStatus
+from ..pagination import page_count
 
 PER_PAGE = 20
 
@@ -73,7 +74,7 @@ def directory(filters: DirectoryFilters, page: int = 1) -> DirectoryPage:
     # The index may lag behind a status change: keep only groups still verified, then cut the page.
     shown = set(db.session.scalars(select(CivicGroup.id).where(verified, CivicGroup.id.in_(found)))) if found else set()
     ids = [i for i in found if i in shown]
-    pages = max(1, -(-len(ids) // PER_PAGE))
+    pages = page_count(len(ids), PER_PAGE)
     page_ids = ids[(page - 1) * PER_PAGE:page * PER_PAGE]
     rows = {g.id: g for g in db.session.scalars(_with_cards(select(CivicGroup).where(
         CivicGroup.id.in_(page_ids))))} if page_ids else {}

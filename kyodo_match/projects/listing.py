@@ -18,6 +18,7 @@ from .. import search
 from ..extensions import db
 from ..models import Project, ProjectStatus
 from ..models.projects import project_district, project_field
+from ..pagination import page_count
 from .lifecycle import PUBLIC_STATUSES
 from .services import DOMAIN_LABELS, METHOD_LABELS
 
@@ -133,7 +134,7 @@ def public_list(f: ListFilters | str = "", page: int = 1, per_page: int = 20, *,
     today = today or date.today()
     base = _filtered(f, today)
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    pages = max(1, -(-total // per_page))
+    pages = page_count(total, per_page)
     page = min(page, pages)
     if f.sort == "deadline":
         order = (Project.recruit_until.asc().nulls_last(), Project.id.desc())

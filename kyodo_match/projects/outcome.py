@@ -20,6 +20,7 @@ from .. import uploads
 from ..errors import Conflict, NotAllowed
 from ..extensions import db
 from ..models import Project, ProjectFile, ProjectStatus
+from ..pagination import page_count
 from .lifecycle import can_manage, is_partner
 
 MAX_TEXT = 4000
@@ -138,7 +139,7 @@ def public_results(page: int, per_page: int = 20) -> ResultsPage:
     """Every closed project (完了), newest first, with its department and files loaded up front."""
     base = select(Project).where(Project.status == ProjectStatus.CLOSED)
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    pages = max(1, -(-total // per_page))
+    pages = page_count(total, per_page)
     page = min(page, pages)
     rows = db.session.scalars(
         base.options(selectinload(Project.department), selectinload(Project.files))

@@ -35,6 +35,7 @@ from whoosh.query import And, Or, Term
 
 from ..extensions import db
 from ..models import SearchOutbox
+from ..pagination import page_count
 from . import documents, scoring
 from .analysis import BigramTokenizer, ListTokenizer, concept_term, fold, query_words, synonyms, terms
 
@@ -330,7 +331,7 @@ class Page:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
 
 def search(kind: str, text: str = "", *, districts: Iterable[int] = (), fields: Iterable[int] = (),

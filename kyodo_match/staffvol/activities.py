@@ -32,6 +32,7 @@ from ..models import (
     utcnow,
 )
 from ..notifications import later, notify_many, site_path
+from ..pagination import page_count
 
 # The department that reads the yearly picture for the whole city office (besides the centre and administrators).
 COLLABORATION_DEPARTMENT = "市民協働課"
@@ -108,7 +109,7 @@ class Listing:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
 
 def listing(user, *, scope: str = "upcoming", department_id: int | None = None, page: int = 1,
@@ -125,7 +126,7 @@ def listing(user, *, scope: str = "upcoming", department_id: int | None = None, 
     if department_id:
         where.append(StaffActivity.department_id == department_id)
     total = db.session.scalar(select(func.count(StaffActivity.id)).where(*where)) or 0
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    page = max(1, min(page, page_count(total, per_page)))
     items = list(db.session.scalars(
         select(StaffActivity).options(selectinload(StaffActivity.department)).where(*where).order_by(*order)
         .offset((page - 1) * per_page).limit(per_page)))

@@ -31,6 +31,7 @@ from ..models import (
     VolunteerProfile,
     utcnow,
 )
+from ..pagination import page_count
 from ..search.analysis import fold
 
 REGISTRATION_YEARS = 3
@@ -335,7 +336,7 @@ def talent_bank(q: str = "", districts=(), fields=(), page: int = 1, per_page: i
         rows = db.session.scalars(_listed_query(today).where(VolunteerProfile.user_id.in_(page_ids))).unique()
         by_id = {p.user_id: p for p in rows}
         cards = [public_card(by_id[i]) for i in page_ids if i in by_id]
-        return cards, max(1, -(-len(ids) // per_page)), len(ids)
+        return cards, page_count(len(ids), per_page), len(ids)
     pagination = db.paginate(
         _listed_query(today).order_by(VolunteerProfile.updated_at.desc(), VolunteerProfile.user_id.desc()),
         page=page, per_page=per_page, error_out=False,
