@@ -14,12 +14,14 @@ from .errors import RuleViolation
 from .extensions import db
 from .matching import cli as matching_cli
 from .models import Department, Role
+from .staffvol import reminders as staffvol_reminders
 
 
 def register_cli(app: Flask) -> None:
     matching_cli.register(app)  # load-json, suggest (issue 5)
     applications_cli.register(app)  # send-digests (issue 6)
     adopt_reminders.register(app)  # adopt-reminders (issue 7)
+    staffvol_reminders.register(app)  # ikka-reminders (issue 8)
     @app.cli.command("create-user")
     @click.option("--role", "roles", multiple=True, required=True,
                   type=click.Choice([r.value for r in Role]), help="役割（複数指定可）")

@@ -351,3 +351,10 @@ def test_staff_without_a_department_are_told_why_they_cannot_post(app, client, l
     page = client.get("/ikka/new")
     assert page.status_code == 200 and "所属する課が登録されていない" in page.text and "name=\"title\"" not in page.text
     assert client.post("/ikka/new", data={"title": "x"}).status_code == 403
+
+
+def test_the_list_nudges_a_department_with_nothing_this_fiscal_year(app, client, login):
+    login(staff("観光課"))
+    assert "観光課は、今年度の活動がまだ登録されていません" in client.get("/ikka/").text
+    make_staff_activity("観光課", starts_at=utcnow() + timedelta(minutes=5))  # in this fiscal year, whatever today is
+    assert "今年度の活動がまだ登録されていません" not in client.get("/ikka/").text

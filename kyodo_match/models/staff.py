@@ -73,6 +73,10 @@ class StaffActivity(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=StaffActivityStatus.OPEN.value)
     cancel_reason: Mapped[str] = mapped_column(String(500), default="")
     attendance_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # `flask ikka-reminders` tells participants the day before, and the organisers when attendance is missing —
+    # once each (stamped by a conditional UPDATE, so two runs at once never both send).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attendance_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -133,6 +133,16 @@ def listing(user, *, scope: str = "upcoming", department_id: int | None = None, 
     return Listing(items, total, page, per_page)
 
 
+def department_year_count(department_id: int, now: datetime | None = None) -> int:
+    """How many activities (held or planned, not called off) the department has in the current fiscal year."""
+    from ..i18n import fiscal_year, fiscal_year_bounds, jst_date
+
+    start, end = fiscal_year_bounds(fiscal_year(jst_date(now or utcnow())))
+    return db.session.scalar(select(func.count(StaffActivity.id)).where(
+        StaffActivity.department_id == department_id, StaffActivity.status == StaffActivityStatus.OPEN.value,
+        StaffActivity.starts_at >= start, StaffActivity.starts_at < end)) or 0
+
+
 def sign_up_open(activity: StaffActivity, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return activity.status == StaffActivityStatus.OPEN.value and now < activity.signup_deadline

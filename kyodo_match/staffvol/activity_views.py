@@ -52,8 +52,10 @@ def index():
     if result.items:
         mine = {s.activity_id: s for s in db.session.scalars(select(StaffSignup).where(
             StaffSignup.user_id == me.id, StaffSignup.activity_id.in_([a.id for a in result.items])))}
+    nothing_yet = activities.is_staff(me) and activities.department_year_count(me.department_id) == 0
     return render("staffvol/index.html", block="results", result=result, mine=mine, scope=scope, own=own,
-                  can_post=activities.is_staff(me), can_see_overview=activities.can_see_overview(me))
+                  can_post=activities.is_staff(me), can_see_overview=activities.can_see_overview(me),
+                  nothing_yet=nothing_yet)
 
 
 def _form_page(form, activity=None, status=200):

@@ -48,6 +48,8 @@ def upgrade():
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('cancel_reason', sa.String(length=500), nullable=False),
     sa.Column('attendance_recorded_at', kyodo_match.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reminded_at', kyodo_match.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attendance_reminded_at', kyodo_match.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', kyodo_match.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', kyodo_match.models.types.UTCDateTime(timezone=True), nullable=False),
