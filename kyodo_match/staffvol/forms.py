@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.widgets import TimeInput
 
 from ..formfields import Number, id_or_none, strip
 from ..i18n import JST
@@ -23,7 +24,9 @@ def _max(n: int) -> Length:
 
 
 class Clock(StringField):
-    """A time of day (HH:MM, the browser's time picker; full-width digits accepted)."""
+    """A time of day (HH:MM, the browser's time picker; typed full-width digits accepted)."""
+
+    widget = TimeInput()
 
     def _value(self):
         return self.data.strftime("%H:%M") if isinstance(self.data, time) else (self.raw_data or [""])[0]
