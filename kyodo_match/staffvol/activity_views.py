@@ -13,7 +13,7 @@ from ..access import permitted, roles_required
 from ..errors import Conflict, NotAllowed, commit_unless_refused
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
-from ..models import Role, StaffSignup, User
+from ..models import Role, StaffSignup
 from ..notifications import department_staff
 from ..pagination import page_arg
 from . import activities, attendance, signups
@@ -125,14 +125,12 @@ def show(activity_id: int):
                   started=activities.has_started(activity), **_organiser_context(activity))
 
 
-def _seat_response(activity, status: int = 200):
+def _seat_response(activity):
     """After a sign-up or a cancellation: the seat panel (htmx) or the page again (303)."""
     db.session.expire(activity)
     if is_htmx():
-        response = render("staffvol/show.html", block="seat", status=status, activity=activity,
-                          seat=signups.seat_state(activity, current_user))
-        response.headers["HX-Trigger"] = "seats-changed"
-        return response
+        return render("staffvol/show.html", block="seat", activity=activity,
+                      seat=signups.seat_state(activity, current_user))
     return redirect_to(url_for("staffvol.show", activity_id=activity.id))
 
 
@@ -225,8 +223,7 @@ def call_off(activity_id: int):
 def record_attendance(activity_id: int):
     """参加の記録: for each confirmed person, came or not and the minutes (the activity's length by default)."""
     activity = permitted(activities.load(activity_id), activities.can_organise)
-    people = signups.confirmed(activity.id)
-    names = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([s.user_id for s in people])))}
+    people = signups.confirmed(activity.id)  # with each person (one query)
     errors: dict[int, str] = {}
     status = 200
     if request.method == "POST":
@@ -249,7 +246,7 @@ def record_attendance(activity_id: int):
             return redirect_to(url_for("staffvol.show", activity_id=activity.id))
         status = 422
     return render("staffvol/attendance.html", block="sheet", status=status, activity=activity, people=people,
-                  names=names, errors=errors, default_hours=attendance.default_minutes(activity) / 60,
+                  errors=errors, default_hours=attendance.default_minutes(activity) / 60,
                   form_values=request.form if request.method == "POST" else None)
 
 
@@ -262,6 +259,6 @@ def _hours(raw: str) -> int | None:
         value = float(text)
     except ValueError:
         return None
-    if not 0 <= value <= 24 or value != value:
+    if not 0 <= value <= 24:  # NaN and infinity fail here too
         return None
     return round(value * 60)
