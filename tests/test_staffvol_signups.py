@@ -357,3 +357,26 @@ def test_the_list_nudges_a_department_with_nothing_this_fiscal_year(app, client,
     assert "観光課は、今年度の活動がまだ登録されていません" in client.get("/ikka/").text
     make_staff_activity("観光課", starts_at=utcnow() + timedelta(minutes=5))  # in this fiscal year, whatever today is
     assert "今年度の活動がまだ登録されていません" not in client.get("/ikka/").text
+
+
+def test_list_and_organiser_page_do_not_grow_queries_with_rows(app, client, login, queries):
+    organiser = staff("環境課")
+    login(organiser)
+    first = make_staff_activity(capacity=30)
+
+    def measure():
+        with queries() as q:
+            assert client.get("/ikka/").status_code == 200
+        with queries() as r:
+            assert client.get(f"/ikka/{first.id}").status_code == 200
+        return q.count, r.count
+
+    for d in ("税務課", "農林課"):
+        signups.sign_up(first, staff(d))
+        db.session.commit()
+    few = measure()
+    for i in range(8):
+        make_staff_activity("観光課" if i % 2 else "税務課", title=f"活動{i}")
+        signups.sign_up(first, staff("観光課" if i % 2 else "市民課"))
+        db.session.commit()
+    assert measure() == few
