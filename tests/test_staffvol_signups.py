@@ -140,6 +140,15 @@ def test_deadline_closes_sign_up_and_self_cancellation(app):
         signups.sign_up(activity, late, now=deadline)
     with pytest.raises(Conflict, match="主催課に連絡"):
         signups.cancel(signups.signup_of(activity.id, p.id), p, now=deadline)
+    # a place in the waiting list may be given up until the start (it frees nothing)
+    full = make_staff_activity("農林課", starts_at=start + timedelta(days=1), deadline=deadline, capacity=1)
+    signups.sign_up(full, staff(), now=deadline - timedelta(hours=2))
+    in_line = signups.sign_up(full, late, now=deadline - timedelta(hours=1))
+    db.session.commit()
+    assert in_line.status == "waitlisted"
+    assert signups.cancel(in_line, late, now=deadline + timedelta(hours=1)) is None
+    db.session.commit()
+    assert signups.signup_of(full.id, late.id).status == "cancelled"
     # the organiser can still take someone off until the start, and not after
     organiser = staff("環境課")
     signups.cancel(signups.signup_of(activity.id, p.id), organiser, now=start - timedelta(minutes=1))

@@ -104,6 +104,15 @@ class SeatState:
     def holding(self) -> bool:
         return self.signup is not None and self.signup.status in HOLDING
 
+    @property
+    def can_cancel(self) -> bool:
+        """The person may still cancel by themself: a seat until the deadline, a place in line until the start."""
+        if not self.holding or self.activity.status != StaffActivityStatus.OPEN.value:
+            return False
+        if self.signup.status == S.WAITLISTED.value:
+            return utcnow() < self.activity.starts_at
+        return self.open
+
 
 def seat_state(activity: StaffActivity, user, now: datetime | None = None) -> SeatState:
     from .activities import sign_up_open
@@ -191,9 +200,9 @@ def sign_up(activity: StaffActivity, user, now: datetime | None = None) -> Staff
 
 
 def cancel(signup: StaffSignup, actor, now: datetime | None = None) -> StaffSignup | None:
-    """Cancel a seat or leave the waiting list. The person themself until the deadline; the organiser until the
-    activity starts. A freed seat goes to the first waiting person. Returns whoever was promoted (or None).
-    The caller commits."""
+    """Cancel a seat or leave the waiting list. The person themself: a seat until the deadline, a place in line until
+    the start (leaving the line frees nothing); the organiser: until the start. A freed seat goes to the first
+    waiting person. Returns whoever was promoted (or None). The caller commits."""
     now = now or utcnow()
     activity = signup.activity
     own = actor.id == signup.user_id
@@ -202,9 +211,9 @@ def cancel(signup: StaffSignup, actor, now: datetime | None = None) -> StaffSign
         raise NotAllowed()
     if signup.status not in HOLDING:
         raise Conflict(_("この申し込みはすでに取り消されています。"))
-    if organiser and now >= activity.starts_at:
+    if now >= activity.starts_at:
         raise Conflict(_("活動が始まった後は取り消せません。参加の記録で「欠席」にしてください。"))
-    if not organiser and now >= activity.signup_deadline:
+    if not organiser and signup.status == S.CONFIRMED.value and now >= activity.signup_deadline:
         raise Conflict(_("申込締切（%(when)s）を過ぎたため、画面からは取り消せません。主催課に連絡してください。",
                          when=jst(activity.signup_deadline)))
     source = signup.status
