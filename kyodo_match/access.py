@@ -78,6 +78,11 @@ def policy_for(endpoint: str) -> Policy | None:
     return getattr(view, "access_policy", None)
 
 
+def is_centre(user) -> bool:
+    """市民活動センター (coordinators) and administrators: they oversee every project, section and activity."""
+    return bool(getattr(user, "is_authenticated", False) and user.has_role(Role.COORDINATOR, Role.ADMIN))
+
+
 def staff_like(user) -> bool:
     return user.is_authenticated and user.has_role(Role.STAFF, Role.COORDINATOR, Role.ADMIN)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
@@ -51,3 +53,20 @@ class Number(IntegerField):
             self.data = None
             raise ValueError(_l("半角または全角の数字で入力してください。"))
         self.data = int(raw)
+
+
+def parse_hours(raw: str, *, half_hours: bool = False) -> tuple[int, str | None]:
+    """Hours as typed on an attendance sheet (「2.5」「２．５」「2時間」) → (whole minutes, None), or (0, the Japanese
+    message) when it is empty, not a number or outside 0–24 hours; ``half_hours`` also asks for 0.5-hour steps."""
+    text = nfkc((raw or "").strip()).replace("時間", "")
+    if not text:
+        return 0, str(_l("活動時間を入力してください（例: 2.5）。"))
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return 0, str(_l("活動時間は数字で入力してください（例: 2.5）。"))
+    if not value.is_finite() or value < 0 or value > 24:
+        return 0, str(_l("活動時間は0〜24時間で入力してください。"))
+    if half_hours and (value * 2) % 1:
+        return 0, str(_l("活動時間は0.5時間（30分）きざみで入力してください。"))
+    return int((value * 60).to_integral_value(ROUND_HALF_UP)), None

@@ -288,7 +288,7 @@ def test_attendance_is_recorded_after_the_start_with_hours(app, client, login):
     bad = client.post(f"/ikka/{activity.id}/attendance", data={
         f"attended-{rows[came.id]}": "yes", f"minutes-{rows[came.id]}": "たくさん",
         f"attended-{rows[absent.id]}": "no"})
-    assert bad.status_code == 422 and "時間で入力してください" in bad.text
+    assert bad.status_code == 422 and "活動時間は数字で入力してください" in bad.text
     assert db.session.get(StaffActivity, activity.id).attendance_recorded_at is None
     ok = client.post(f"/ikka/{activity.id}/attendance", data={
         f"attended-{rows[came.id]}": "yes", f"minutes-{rows[came.id]}": "１.５",

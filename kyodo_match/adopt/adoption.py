@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from ..access import is_centre
 from ..errors import Conflict, FieldRefused, NotAllowed
 from ..extensions import db
 from ..models import (
@@ -73,10 +74,6 @@ def is_department(user, section: AdoptSection) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.has_role(Role.STAFF)
                 and user.department_id == section.department_id)
 
-
-def is_centre(user) -> bool:
-    """市民活動センター (coordinators) and administrators."""
-    return bool(getattr(user, "is_authenticated", False) and user.has_role(Role.COORDINATOR, Role.ADMIN))
 
 
 def can_see_adoption(user, adoption: Adoption) -> bool:

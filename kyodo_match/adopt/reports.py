@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import uploads
+from ..access import is_centre
 from ..errors import Conflict, FieldRefused, NotAllowed
 from ..extensions import db
 from ..groups.services import is_representative
@@ -52,10 +53,6 @@ REPAIR_TRANSITIONS = {
 
 
 # --- who may do what ------------------------------------------------------------------------------------------
-
-def is_centre(user) -> bool:
-    """市民活動センター (coordinators) and administrators."""
-    return bool(getattr(user, "is_authenticated", False) and user.has_role(Role.COORDINATOR, Role.ADMIN))
 
 
 def is_department(user, department_id: int | None) -> bool:

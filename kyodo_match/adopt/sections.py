@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
+from ..access import is_centre as is_overseer
 from ..errors import FieldRefused, NotAllowed
 from ..extensions import db
 from ..models import AdoptAgreement, AdoptSection, CivicGroup, Department, District, Role
@@ -38,10 +39,6 @@ MAX_METRES = 10_000_000
 
 
 # --- who may do what ------------------------------------------------------------------------------------------
-
-def is_overseer(user) -> bool:
-    """市民活動センター (coordinators) and administrators manage every section."""
-    return bool(getattr(user, "is_authenticated", False) and user.has_role(Role.COORDINATOR, Role.ADMIN))
 
 
 def can_create(user) -> bool:

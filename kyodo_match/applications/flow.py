@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from ..access import is_centre
 from ..errors import Conflict, NotAllowed, RuleViolation
 from ..extensions import db
 from ..models import Application, ApplicationStatus, ApplicationTransition, Project, ProjectStatus, Role, utcnow
@@ -60,10 +61,6 @@ def is_applicant(user, app: Application) -> bool:
         return app.volunteer_user_id == user.id
     return app.group is not None and any(r.user_id == user.id for r in app.group.representatives)
 
-
-def is_centre(user) -> bool:
-    """市民活動センター (coordinators) and administrators review every application."""
-    return bool(getattr(user, "is_authenticated", False) and user.has_role(Role.COORDINATOR, Role.ADMIN))
 
 
 def is_department(user, app: Application) -> bool:

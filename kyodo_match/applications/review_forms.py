@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -12,7 +11,7 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from ..formfields import id_or_none, strip
+from ..formfields import id_or_none, parse_hours, strip
 from ..models import Application
 from ..validation import nfkc
 from .attendance import hours
@@ -117,21 +116,6 @@ def row_from_record(app: Application, record) -> AttendanceRow:
                          participants=str(record.participants), note=record.note, recorded=True)
 
 
-def _minutes(raw: str) -> tuple[int, str | None]:
-    text = nfkc(raw.strip()).replace("時間", "")
-    if not text:
-        return 0, str(_l("活動時間を入力してください（例: 2.5）。"))
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return 0, str(_l("活動時間は数字で入力してください（例: 2.5）。"))
-    if not value.is_finite() or value < 0 or value > 24:
-        return 0, str(_l("活動時間は0〜24時間で入力してください。"))
-    if (value * 2) % 1:
-        return 0, str(_l("活動時間は0.5時間（30分）きざみで入力してください。"))
-    return int(value * 60), None
-
-
 def _count(raw: str) -> tuple[int, str | None]:
     text = nfkc(raw.strip())
     if not text.isdigit() or not 1 <= int(text[:6]) <= MAX_PARTICIPANTS:
@@ -155,7 +139,7 @@ def parse_attendance(formdata, apps: list[Application], recorded: set[int] = fro
         if row.attended is None and (row.hours.strip() or row.recorded):
             row.errors["attended"] = str(_l("出席か欠席を選んでください。"))
         if row.attended:
-            row.minutes, problem = _minutes(row.hours)
+            row.minutes, problem = parse_hours(row.hours, half_hours=True)
             if problem:
                 row.errors["hours"] = problem
             if app.kind == "group":

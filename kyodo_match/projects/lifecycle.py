@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import search
+from ..access import is_centre as is_overseer
 from ..errors import Conflict, NotAllowed, RuleViolation
 from ..extensions import db
 from ..models import Project, ProjectStatus, ProjectTransition, Role, utcnow
@@ -40,10 +41,6 @@ def is_department_member(user, project: Project) -> bool:
     """Staff of the owning department (担当課)."""
     return bool(user.is_authenticated and user.has_role(Role.STAFF) and user.department_id == project.department_id)
 
-
-def is_overseer(user) -> bool:
-    """市民活動センター and administrators oversee every project."""
-    return bool(user.is_authenticated and user.has_role(Role.COORDINATOR, Role.ADMIN))
 
 
 def is_partner(user, project: Project) -> bool:

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
+from ..access import is_centre
 from ..errors import Conflict, FieldRefused, NotAllowed
 from ..extensions import db
 from ..models import (
@@ -51,9 +52,6 @@ def is_staff(user) -> bool:
     """A city staff member who belongs to a department (only they sign up)."""
     return bool(getattr(user, "is_authenticated", False) and user.has_role(Role.STAFF) and user.department_id)
 
-
-def is_centre(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.has_role(Role.COORDINATOR, Role.ADMIN))
 
 
 def collaboration_department_id() -> int | None:

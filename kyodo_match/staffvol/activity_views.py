@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..access import permitted, roles_required
 from ..errors import Conflict, NotAllowed, commit_unless_refused
 from ..extensions import db
+from ..formfields import parse_hours
 from ..htmx import is_htmx, redirect_to, render
 from ..models import Role, StaffSignup
 from ..notifications import department_staff
@@ -234,11 +235,11 @@ def record_attendance(activity_id: int):
             if not came:
                 marks.append(attendance.Mark(s.id, False, 0))
                 continue
-            hours = _hours(raw)
-            if hours is None:
-                errors[s.id] = _("活動時間は「1.5」のように時間で入力してください（0〜24時間）。")
+            minutes, problem = parse_hours(raw)
+            if problem:
+                errors[s.id] = problem
                 continue
-            marks.append(attendance.Mark(s.id, True, hours))
+            marks.append(attendance.Mark(s.id, True, minutes))
         if not errors:
             attendance.record(activity, _me(), marks)
             db.session.commit()
@@ -249,16 +250,3 @@ def record_attendance(activity_id: int):
                   errors=errors, default_hours=attendance.default_minutes(activity) / 60,
                   form_values=request.form if request.method == "POST" else None)
 
-
-def _hours(raw: str) -> int | None:
-    """Hours as typed ("1.5", "２", "1時間") into whole minutes; None when it is not a number of 0–24 hours."""
-    from ..validation import nfkc
-
-    text = nfkc(raw).replace("時間", "").strip()
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    if not 0 <= value <= 24:  # NaN and infinity fail here too
-        return None
-    return round(value * 60)
