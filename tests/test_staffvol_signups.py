@@ -389,3 +389,21 @@ def test_list_and_organiser_page_do_not_grow_queries_with_rows(app, client, logi
         signups.sign_up(first, staff("観光課" if i % 2 else "市民課"))
         db.session.commit()
     assert measure() == few
+
+
+def test_waiting_positions_for_several_activities_in_one_query(app, queries):
+    a, b = make_staff_activity(capacity=1), make_staff_activity("農林課", capacity=1,
+                                                               starts_at=utcnow() + timedelta(days=20))
+    me = staff()
+    for activity, before in ((a, 2), (b, 0)):
+        signups.sign_up(activity, staff())
+        for _ in range(before):
+            signups.sign_up(activity, staff())
+        signups.sign_up(activity, me)
+    db.session.commit()
+    mine = [signups.signup_of(a.id, me.id), signups.signup_of(b.id, me.id)]
+    with queries() as q:
+        positions = signups.waiting_positions(mine)
+    assert q.count == 1
+    assert positions == {mine[0].id: 3, mine[1].id: 1}
+    assert [signups.waiting_position(s) for s in mine] == [3, 1]

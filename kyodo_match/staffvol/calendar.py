@@ -31,7 +31,7 @@ from ..extensions import db
 from ..models import CalendarFeed, SignupStatus, StaffActivity, StaffActivityStatus, StaffSignup, User, utcnow
 from ..projects.feeds import ical_escape
 from .activities import is_staff
-from .signups import waiting_position
+from .signups import waiting_positions
 
 TOKEN_BYTES = 32
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,100}")
@@ -135,7 +135,8 @@ def fold(line: str) -> str:
     return "\r\n ".join(out)
 
 
-def _event(signup: StaffSignup, now: datetime, link: Callable[[StaffActivity], str] | None) -> list[str]:
+def _event(signup: StaffSignup, now: datetime, link: Callable[[StaffActivity], str] | None,
+           position: int | None) -> list[str]:
     a = signup.activity
     called_off = a.status == StaffActivityStatus.CANCELLED.value
     summary = a.title
@@ -146,7 +147,6 @@ def _event(signup: StaffSignup, now: datetime, link: Callable[[StaffActivity], s
             details.append(_("中止の理由: %(reason)s", reason=a.cancel_reason))
     elif signup.status == SignupStatus.WAITLISTED.value:
         summary = _("キャンセル待ち: %(title)s", title=a.title)
-        position = waiting_position(signup)
         if position:
             details.append(_("キャンセル待ち %(n)d番目です。参加が決まるとお知らせが届きます。", n=position))
     place = a.place
@@ -181,7 +181,9 @@ def feed_ics(user, now: datetime | None = None, link: Callable[[StaffActivity], 
                  "X-WR-CALNAME:" + _text(_("1課1ボランティア わたしの予定")),
                  "X-WR-CALDESC:" + _text(_("関市 1課1ボランティアで申し込んだ活動です。")),
                  "X-WR-TIMEZONE:Asia/Tokyo", "REFRESH-INTERVAL;VALUE=DURATION:PT6H", "X-PUBLISHED-TTL:PT6H"]
-        for signup in feed_signups(user.id, now):
-            lines += _event(signup, now, link)
+        signups = feed_signups(user.id, now)
+        positions = waiting_positions(signups)
+        for signup in signups:
+            lines += _event(signup, now, link, positions.get(signup.id))
         lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)

@@ -10,11 +10,11 @@ from ..access import permitted, roles_required
 from ..extensions import db
 from ..htmx import render
 from ..i18n import fiscal_year, jst_date
-from ..models import Department, Role, SignupStatus, StaffActivity, StaffSignup, utcnow
+from ..models import Department, Role, StaffActivity, StaffSignup, utcnow
 from . import calendar
 from .activities import can_see_overview, is_staff
 from .attendance import department_history, department_participation, person_history
-from .signups import STATUS_LABELS, waiting_position
+from .signups import STATUS_LABELS, waiting_positions
 from .views import bp
 
 FIRST_YEAR = 2000
@@ -41,7 +41,7 @@ def mine_context(feed_url: str | None = None) -> dict:
         .where(StaffSignup.user_id == user.id)))
     year = _year_arg(years)
     history = person_history(user.id, year, utcnow())
-    positions = {s.id: waiting_position(s) for s in history.upcoming if s.status == SignupStatus.WAITLISTED.value}
+    positions = waiting_positions(history.upcoming)
     webcal = "webcal://" + feed_url.split("://", 1)[1] if feed_url else None
     return dict(history=history, year=year, years=years, positions=positions, status_labels=STATUS_LABELS,
                 feed=calendar.feed_of(user), can_feed=is_staff(user), feed_url=feed_url, webcal_url=webcal)
