@@ -141,3 +141,20 @@ def test_department_page_counts_without_names(app, client, login):
         assert name not in page
     earlier = client.get(f"/ikka/departments/{department_id('環境課')}?year={year - 1}").text
     assert "前年度の清掃" in earlier and "参加した職員: 1人" in earlier and "課の清掃" not in earlier
+
+
+def test_department_page_counts_participation_as_the_yearly_picture_does(app, client, login):
+    from kyodo_match.staffvol.overview import yearly_picture
+
+    hanako = staff("環境課", display_name="関 花子")
+    now = utcnow().astimezone(JST)
+    year = now.year if now.month >= 4 else now.year - 1
+    activity = held("税務課", datetime(year, 4, 12, 9, 0), {hanako: 60}, title="記録前の清掃")
+    activity.attendance_recorded_at = None  # held, attendance not yet recorded: she still took part
+    db.session.query(StaffSignup).filter_by(activity_id=activity.id).update({"attended": None, "minutes": 0})
+    db.session.commit()
+    row = next(r for r in yearly_picture(year).rows if r.name == "環境課")
+    assert row.participants == 1
+    login(make_user(Role.COORDINATOR))
+    page = client.get(f"/ikka/departments/{department_id('環境課')}").text
+    assert f"参加した職員: {row.participants}人" in page and f"延べ参加: {row.person_activities}回" in page

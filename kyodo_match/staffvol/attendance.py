@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..errors import Conflict, FieldRefused, NotAllowed
@@ -118,16 +118,3 @@ def department_history(department_id: int, fiscal_year: int) -> list[DepartmentA
         out.append(DepartmentActivityRow(a, row.confirmed if row else 0, row.attended if row else 0,
                                          int(row.minutes) if row else 0))
     return out
-
-
-def department_participation(department_id: int, year: int) -> dict:
-    """How many of the department's staff took part in any activity of ``year`` (counted where they belonged when
-    they signed up), how many times in all, and their minutes. Counts only: no names."""
-    start, end = fiscal_year_bounds(year)
-    people, times, minutes = db.session.execute(
-        select(func.count(distinct(StaffSignup.user_id)), func.count(StaffSignup.id),
-               func.coalesce(func.sum(StaffSignup.minutes), 0))
-        .join(StaffActivity, StaffActivity.id == StaffSignup.activity_id)
-        .where(StaffSignup.department_id == department_id, StaffSignup.status == SignupStatus.CONFIRMED.value,
-               StaffSignup.attended.is_(True), StaffActivity.starts_at >= start, StaffActivity.starts_at < end)).one()
-    return {"people": people, "times": times, "minutes": int(minutes)}

@@ -13,7 +13,8 @@ from ..i18n import fiscal_year, jst_date
 from ..models import Department, Role, StaffActivity, StaffSignup, utcnow
 from . import calendar
 from .activities import can_see_overview, is_staff
-from .attendance import department_history, department_participation, person_history
+from .attendance import department_history, person_history
+from .overview import yearly_picture
 from .signups import STATUS_LABELS, waiting_positions
 from .views import bp
 
@@ -76,4 +77,4 @@ def department(department_id: int):
               "confirmed": sum(r.confirmed for r in rows), "attended": sum(r.attended for r in rows),
               "minutes": sum(r.minutes for r in rows)}
     return render("staffvol/department.html", department=dept, rows=rows, totals=totals, year=year, years=years,
-                  participation=department_participation(dept.id, year))
+                  participation=yearly_picture(year, only=dept.id).rows[0])

@@ -113,13 +113,15 @@ class YearlyPicture:
         return [r for r in self.rows if r.not_yet]
 
 
-def yearly_picture(year: int, now: datetime | None = None) -> YearlyPicture:
-    """The picture of fiscal year ``year`` as of ``now`` (held and planned depend on it), by the module's rules."""
+def yearly_picture(year: int, now: datetime | None = None, *, only: int | None = None) -> YearlyPicture:
+    """The picture of fiscal year ``year`` as of ``now`` (held and planned depend on it), by the module's rules;
+    ``only``: just that department's row (its own record page counts the same way as the picture)."""
     now = now or utcnow()
     start, end = fiscal_year_bounds(year)
+    which = Department.id == only if only is not None else Department.active.is_(True)
     departments = list(db.session.execute(
         select(Department.id, Department.name, Department.division, Department.staff_count)
-        .where(Department.active.is_(True)).order_by(Department.position, Department.name)))
+        .where(which).order_by(Department.position, Department.name)))
     rows = {d.id: DepartmentRow(d.id, d.name, d.division, d.staff_count) for d in departments}
 
     in_year = (StaffActivity.starts_at >= start, StaffActivity.starts_at < end)
@@ -133,7 +135,7 @@ def yearly_picture(year: int, now: datetime | None = None) -> YearlyPicture:
 
     for department_id, n_held, n_planned, n_cancelled in db.session.execute(
             select(StaffActivity.department_id, _count(held), _count(planned), _count(cancelled))
-            .where(*in_year).group_by(StaffActivity.department_id)):
+            .where(*in_year, StaffActivity.department_id.in_(list(rows))).group_by(StaffActivity.department_id)):
         if row := rows.get(department_id):
             row.held, row.planned, row.cancelled = int(n_held), int(n_planned), int(n_cancelled)
 
@@ -142,7 +144,7 @@ def yearly_picture(year: int, now: datetime | None = None) -> YearlyPicture:
         select().select_from(StaffSignup)
         .join(StaffActivity, StaffActivity.id == StaffSignup.activity_id)
         .join(Department, Department.id == StaffSignup.department_id)
-        .where(*in_year, held, Department.active.is_(True),
+        .where(*in_year, held, Department.id.in_(list(rows)),
                StaffSignup.status == SignupStatus.CONFIRMED.value,
                or_(StaffSignup.attended.is_(None), StaffSignup.attended.is_(True)))
     )
