@@ -115,11 +115,12 @@ def test_partner_agreement_evaluation_and_results(open_page, check_page, expect,
     staff.fill("#outcome_figures", "清掃4回、参加のべ120人、ごみ袋80袋")
     staff.fill("#improvement_notes", "夏の回は早朝に開きます。")
     check_page(staff, "outcome-form")
-    with staff.expect_response(lambda r: r.request.method == "POST") as answer:
-        staff.get_by_role("button", name=re.compile("保存")).first.click()
+    # HX-Redirect leads back to this same URL, so wait_for_url would return at once and the next goto would
+    # abort htmx's navigation (net::ERR_ABORTED): wait for the navigation itself to finish loading.
+    with staff.expect_navigation(url=re.compile(r"/outcome$"), wait_until="load"):
+        with staff.expect_response(lambda r: r.request.method == "POST") as answer:
+            staff.get_by_role("button", name=re.compile("保存")).first.click()
     assert answer.value.status in (200, 204, 303)
-    staff.wait_for_url(re.compile(r"/outcome$"))
-    staff.wait_for_load_state("load")
     staff.goto(f"/issues/{project_id}")
     _step(staff, expect, "評価と改善を記録して完了する", "完了")
 
