@@ -20,6 +20,24 @@
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
   });
+  // メニュー: on a phone the header's links fold behind one button (a disclosure: aria-expanded on the button).
+  var nav = document.querySelector(".site-nav");
+  var toggle = nav && nav.querySelector(".site-nav__toggle");
+  if (toggle) {
+    var phone = window.matchMedia("(max-width: 47.99rem)");
+    var setOpen = function (open) { toggle.setAttribute("aria-expanded", open ? "true" : "false"); };
+    nav.classList.add("site-nav--folding");
+    toggle.hidden = false;
+    setOpen(!phone.matches);
+    phone.addEventListener("change", function (evt) { setOpen(!evt.matches); });
+    toggle.addEventListener("click", function () { setOpen(toggle.getAttribute("aria-expanded") !== "true"); });
+    document.addEventListener("keydown", function (evt) {
+      if (evt.key === "Escape" && phone.matches && toggle.getAttribute("aria-expanded") === "true") {
+        setOpen(false);
+        toggle.focus();
+      }
+    });
+  }
   document.addEventListener("htmx:sendError", function () {
     var region = document.getElementById("flash-region");
     if (!region) return;

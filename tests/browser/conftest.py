@@ -304,7 +304,8 @@ def sign_in(page, email: str) -> None:
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="ログインする").click()
-    page.get_by_role("button", name="ログアウト").wait_for()
+    # on a phone it sits in the folded menu: hidden from the accessibility tree until メニュー is opened
+    page.get_by_role("button", name="ログアウト", include_hidden=True).wait_for(state="attached")
 
 
 def register(page, *, role: str, name: str, email: str) -> None:

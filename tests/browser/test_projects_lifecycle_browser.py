@@ -71,7 +71,7 @@ def test_partner_agreement_evaluation_and_results(open_page, check_page, expect,
     # The partner was told, and confirms from わたしの協働事業.
     rep, rep_log = open_page(bypass_csp=False)
     sign_in(rep, rep_email)
-    expect(rep.locator(".nav-badge")).to_be_visible()
+    expect(rep.locator("#site-nav-list .nav-badge")).to_be_visible()
     rep.goto("/account/notifications")
     expect(rep.locator(".notification-list")).to_contain_text("川辺の清掃")
     check_page(rep, "notifications")
