@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -189,6 +189,65 @@ def test_more_seats_promote_the_waiting_in_order(app):
     with pytest.raises(FieldRefused) as refused:
         activities.save_activity(organiser, activity, data | {"capacity": 1})
     assert refused.value.field == "capacity"
+
+
+def _messages(person):
+    return db.session.scalars(select(Notification.message).where(Notification.user_id == person.id)
+                              .order_by(Notification.id)).all()
+
+
+def test_moving_an_activity_onto_another_sign_up_is_allowed_and_the_clash_is_told(app):
+    from kyodo_match.staffvol import activities
+
+    start = (utcnow() + timedelta(days=10)).replace(microsecond=0)
+    moved = make_staff_activity(starts_at=start, hours=2, title="河川清掃")
+    afternoon = make_staff_activity("農林課", starts_at=start + timedelta(hours=4), hours=2, title="午後の植樹")
+    busy, free, waiting = staff(), staff(), staff()
+    for p in (busy, free):
+        signups.sign_up(moved, p)
+    signups.sign_up(afternoon, busy)
+    db.session.commit()
+    assert signups.time_clashes(moved) == {}
+    organiser = staff("環境課")
+    data = {name: getattr(moved, name) for name in activities.FIELDS}
+    later_start = start + timedelta(hours=3)  # now 3:00–5:00 after the start, across 午後の植樹 (4:00–6:00)
+    activities.save_activity(organiser, moved, data | {"starts_at": later_start,
+                                                       "ends_at": later_start + timedelta(hours=2)})
+    db.session.commit()
+    assert _statuses(moved) == [(busy.id, "confirmed"), (free.id, "confirmed")]  # nobody is dropped
+    assert {uid: a.title for uid, a in signups.time_clashes(moved).items()} == {busy.id: "午後の植樹"}
+    assert {uid: a.title for uid, a in signups.time_clashes(afternoon).items()} == {busy.id: "河川清掃"}
+    told_busy, told_free = _messages(busy)[-1], _messages(free)[-1]
+    assert "午後の植樹" in told_busy and "重なりました" in told_busy
+    assert "日時または場所が変わりました" in told_free and "重なり" not in told_free
+    assert signups.seat_state(moved, busy).clash.title == "午後の植樹"
+    assert signups.seat_state(moved, free).clash is None
+    assert not _messages(waiting)
+
+    # Giving up one of the two ends the clash; so does a move back.
+    signups.cancel(signups.signup_of(afternoon.id, busy.id), busy)
+    db.session.commit()
+    assert signups.time_clashes(moved) == {} and signups.seat_state(moved, busy).clash is None
+
+
+def test_a_called_off_or_given_up_activity_is_no_clash(app):
+    from kyodo_match.staffvol import activities
+
+    start = (utcnow() + timedelta(days=10)).replace(microsecond=0)
+    first = make_staff_activity(starts_at=start, hours=2)
+    second = make_staff_activity("農林課", starts_at=start + timedelta(hours=5), hours=2, title="別の活動")
+    p = staff()
+    signups.sign_up(first, p)
+    signups.sign_up(second, p)
+    db.session.commit()
+    activities.cancel_activity(staff("農林課"), second, "雨天のため")
+    db.session.commit()
+    data = {name: getattr(first, name) for name in activities.FIELDS}
+    activities.save_activity(staff("環境課"), first, data | {"starts_at": second.starts_at,
+                                                            "ends_at": second.ends_at})
+    db.session.commit()
+    assert signups.time_clashes(first) == {}
+    assert "重なりました" not in _messages(p)[-1]
 
 
 # --- over HTTP ---------------------------------------------------------------------------------------------------
@@ -407,3 +466,39 @@ def test_waiting_positions_for_several_activities_in_one_query(app, queries):
     assert q.count == 1
     assert positions == {mine[0].id: 3, mine[1].id: 1}
     assert [signups.waiting_position(s) for s in mine] == [3, 1]
+
+
+def test_a_clash_after_a_move_shows_on_the_seat_panel_and_to_the_organiser(app, client, login):
+    start = (utcnow() + timedelta(days=10)).replace(hour=0, minute=0, second=0, microsecond=0)  # 9:00 in Seki
+    moved = make_staff_activity(starts_at=start, hours=2, title="河川清掃")
+    other = make_staff_activity("農林課", starts_at=start + timedelta(hours=4), hours=2, title="午後の植樹")
+    busy = make_user(Role.STAFF, department_id=department_id("税務課"), display_name="重複 太郎")
+    signups.sign_up(moved, busy)
+    signups.sign_up(other, busy)
+    db.session.commit()
+    organiser = staff("環境課")
+    login(organiser)
+    form = client.get(f"/ikka/{moved.id}/edit")
+    assert form.status_code == 200
+
+    from kyodo_match.i18n import JST
+
+    def jst(value):
+        return value.replace(tzinfo=UTC).astimezone(JST) if value.tzinfo is None else value.astimezone(JST)
+
+    shifted = jst(start + timedelta(hours=3))
+    data = {"title": "河川清掃", "day": shifted.strftime("%Y-%m-%d"), "start_time": shifted.strftime("%H:%M"),
+            "end_time": (shifted + timedelta(hours=2)).strftime("%H:%M"), "place": "長良川河川敷",
+            "capacity": "10", "deadline_day": jst(moved.signup_deadline).strftime("%Y-%m-%d"),
+            "deadline_time": jst(moved.signup_deadline).strftime("%H:%M"), "audience": "all",
+            "participation": "individual"}
+    saved = client.post(f"/ikka/{moved.id}/edit", data=data)
+    assert saved.status_code == 303, saved.text
+    page = client.get(f"/ikka/{moved.id}").text
+    assert "申し込み済みのほかの活動と時間が重なっています" in page and "重複 太郎さん：「午後の植樹」" in page
+    login(busy)
+    mine = client.get(f"/ikka/{moved.id}").text
+    assert "日時が変わり、申し込み済みの活動と時間が重なっています。" in mine
+    assert f'href="/ikka/{other.id}"' in mine
+    polled = client.get(f"/ikka/{moved.id}/seats", headers={"HX-Request": "true"})
+    assert polled.status_code == 200 and "時間が重なっています" in polled.text  # the 30-second refresh keeps it

@@ -32,7 +32,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..notifications import later, notify_many, site_path
+from ..notifications import later, notify, notify_many, site_path
 from ..pagination import page_count
 
 # The department that reads the yearly picture for the whole city office (besides the centre and administrators).
@@ -218,16 +218,29 @@ def save_activity(actor, activity: StaffActivity | None, data: dict, *, departme
     for name in FIELDS:
         setattr(activity, name, data.get(name) if name in ("adopt_section_id", "project_id") else data[name])
     db.session.flush()
+    from .signups import promote_waiting, time_clashes
+
     if moved:
-        title = activity.title
-        notify_many(participants(activity, include_waiting=True), NOTICE_KIND, later(
-            lambda: _("「%(title)s」の日時または場所が変わりました。内容を確認してください。", title=title)),
-            site_path("staffvol.show", activity_id=activity.id))
-    from .signups import promote_waiting
+        _tell_of_the_move(activity, time_clashes(activity))
 
     while promote_waiting(activity.id) is not None:
         pass
     return activity
+
+
+def _tell_of_the_move(activity: StaffActivity, clashes: dict[int, StaffActivity]) -> None:
+    """Everyone signed up hears of the new time or place; whoever it now collides with another sign-up of is told
+    which one, so they can give up one of the two (the move itself is not refused: the organiser cannot know)."""
+    title, path = activity.title, site_path("staffvol.show", activity_id=activity.id)
+    people = participants(activity, include_waiting=True)
+    notify_many([p for p in people if p.id not in clashes], NOTICE_KIND, later(
+        lambda: _("「%(title)s」の日時または場所が変わりました。内容を確認してください。", title=title)), path)
+    for person in people:
+        other = clashes.get(person.id)
+        if other is not None:
+            notify(person, NOTICE_KIND, later(lambda other=other.title: _(
+                "「%(title)s」の日時が変わり、申し込み済みの「%(other)s」と時間が重なりました。"
+                "どちらかを取り消してください。", title=title, other=other)), path)
 
 
 def cancel_activity(actor, activity: StaffActivity, reason: str) -> None:

@@ -113,8 +113,9 @@ def _organiser_context(activity) -> dict:
     if activity.participation == "workplace" and activities.sign_up_open(activity):
         holding = {s.user_id for s in confirmed + waiting}
         colleagues = [u for u in department_staff(activity.department_id) if u.id not in holding]
+    clashes = signups.time_clashes(activity) if activity.status == "open" else {}
     return {"organiser": True, "confirmed": confirmed, "waiting": waiting, "colleagues": colleagues,
-            "cancel_form": CancelActivityForm(formdata=None)}
+            "clashes": clashes, "cancel_form": CancelActivityForm(formdata=None)}
 
 
 @bp.route("/<int:activity_id>")

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from ..errors import Conflict, NotAllowed
 from ..extensions import db
@@ -102,6 +102,28 @@ def overlapping(user_id: int, starts_at: datetime, ends_at: datetime, *, except_
     return db.session.scalar(query)
 
 
+def time_clashes(activity: StaffActivity) -> dict[int, StaffActivity]:
+    """Who holds a seat or a place in line here and also for another open activity at an overlapping time.
+
+    The overlap rule refuses such a sign-up, but an organiser may move an activity after people signed up (rain, a
+    changed venue): the move is allowed, and this names each person's first clash, in one query, so they can be told
+    and the organiser sees it. Maps user id → the other activity.
+    """
+    mine, theirs, other = aliased(StaffSignup), aliased(StaffSignup), aliased(StaffActivity)
+    rows = db.session.execute(
+        select(mine.user_id, other)
+        .join(theirs, (theirs.user_id == mine.user_id) & (theirs.activity_id != mine.activity_id))
+        .join(other, other.id == theirs.activity_id)
+        .where(mine.activity_id == activity.id, mine.status.in_(HOLDING), theirs.status.in_(HOLDING),
+               other.status == StaffActivityStatus.OPEN.value,
+               other.starts_at < activity.ends_at, other.ends_at > activity.starts_at)
+        .order_by(mine.user_id, other.starts_at, other.id))
+    clashes: dict[int, StaffActivity] = {}
+    for user_id, found in rows:
+        clashes.setdefault(user_id, found)
+    return clashes
+
+
 @dataclass
 class SeatState:
     """What the sign-up button shows one person."""
@@ -112,6 +134,7 @@ class SeatState:
     waiting: int  # people waiting
     open: bool  # sign-ups still accepted
     eligible: bool
+    clash: StaffActivity | None = None  # another of the person's activities now at the same time (after a move)
 
     @property
     def seats_left(self) -> int:
@@ -135,8 +158,10 @@ def seat_state(activity: StaffActivity, user, now: datetime | None = None) -> Se
     from .activities import sign_up_open
 
     signup = signup_of(activity.id, user.id) if getattr(user, "is_authenticated", False) else None
+    holding = signup is not None and signup.status in HOLDING and activity.status == StaffActivityStatus.OPEN.value
+    clash = overlapping(user.id, activity.starts_at, activity.ends_at, except_activity=activity.id) if holding else None
     return SeatState(activity, signup, waiting_position(signup) if signup else None, waiting_count(activity.id),
-                     sign_up_open(activity, now), is_eligible(user, activity))
+                     sign_up_open(activity, now), is_eligible(user, activity), clash)
 
 
 # --- seats --------------------------------------------------------------------------------------------------------
