@@ -57,6 +57,12 @@ class Conflict(RuleViolation):
     status = 409
 
 
+class BadRequest(RuleViolation):
+    """An address or value the pages never make — an edited URL (400), answered with what was wrong."""
+
+    status = 400
+
+
 class NotAllowed(Exception):
     """The user may not do this (403). ``message``, when given, is shown on the error page: how to get there."""
 

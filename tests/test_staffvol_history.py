@@ -57,8 +57,14 @@ def test_the_fiscal_year_ends_on_31_march_in_japan_time(app, client, login):
     assert "参加した活動: 1回" in page and "活動時間の合計: 2時間" in page
     assert "新年度の清掃" in page and "欠席した清掃" in page and "欠席" in page and "年度末の清掃" not in page
     assert '<option value="2024"' in page and '<option value="2023"' not in page
-    for junk in ("1999", "abc", "20255", ""):
-        assert client.get(f"/ikka/mine?year={junk}").status_code == 200
+    assert client.get("/ikka/mine?year=").status_code == 200  # empty: the current fiscal year
+    quiet = client.get("/ikka/mine?year=2019")  # valid, no records: shown empty, not swapped for another year
+    assert quiet.status_code == 200 and "2019年度の参加の記録" in quiet.text and '<option value="2019"' in quiet.text
+    for junk in ("1999", "abc", "20255", "２０２５"):  # the same rule as the yearly picture: 400, and why
+        refused = client.get(f"/ikka/mine?year={junk}")
+        assert refused.status_code == 400 and "年度は2000〜2100の4桁の数字で指定してください。" in refused.text
+    department = client.get(f"/ikka/departments/{me.department_id}?year=abc")
+    assert department.status_code == 400 and "4桁の数字" in department.text
 
 
 def test_upcoming_signups_show_their_status_and_place_in_line(app, client, login):

@@ -238,7 +238,8 @@ def test_without_a_year_the_current_fiscal_year_is_shown(app, client, login):
 def test_a_year_that_is_not_a_plausible_fiscal_year_is_refused(app, client, login, year):
     login(make_user(Role.COORDINATOR))
 
-    assert client.get(f"/ikka/overview?year={year}").status_code == 400
+    page = client.get(f"/ikka/overview?year={year}")
+    assert page.status_code == 400 and "年度は2000〜2100の4桁の数字で指定してください。" in page.text
     assert client.get(f"/ikka/overview.csv?year={year}").status_code == 400
 
 

@@ -14,7 +14,7 @@ from ..models import Department, Role, StaffActivity, StaffSignup, utcnow
 from . import calendar
 from .activities import can_see_overview, is_staff
 from .attendance import department_history, person_history
-from .overview import yearly_picture
+from .overview import requested_year, yearly_picture
 from .signups import STATUS_LABELS, waiting_positions
 from .views import bp
 
@@ -29,8 +29,12 @@ def _years(first_start) -> list[int]:
 
 
 def _year_arg(years: list[int]) -> int:
-    raw = request.args.get("year", "")
-    return int(raw) if raw.isdigit() and len(raw) == 4 and int(raw) in years else years[0]
+    """The year asked for (400 when malformed, as on the yearly picture); a valid year without records is shown
+    empty, and offered in the selector, rather than replaced by another."""
+    year = requested_year(request.args.get("year"))
+    if year not in years:
+        years[:] = sorted({*years, year}, reverse=True)
+    return year
 
 
 # --- わたしの参加 -------------------------------------------------------------------------------------------------

@@ -27,9 +27,26 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select
 
 from ..coordination.export import to_csv
+from ..errors import BadRequest
 from ..extensions import db
 from ..i18n import fiscal_year, fiscal_year_bounds, jst_date
 from ..models import Department, SignupStatus, StaffActivity, StaffActivityStatus, StaffSignup, utcnow
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def requested_year(raw: str | None) -> int:
+    """The fiscal year of ``?year=``: the current one when absent; four ASCII digits within 2000–2100 otherwise.
+
+    Anything else is 400 with the reason, on every page that takes the parameter (the year selectors offer only
+    valid years, so only an edited address gets there) — never silently another year than the one asked for.
+    """
+    raw = (raw or "").strip()
+    if not raw:
+        return fiscal_year(jst_date(utcnow()))
+    if not (len(raw) == 4 and raw.isascii() and raw.isdigit()) or not MIN_YEAR <= int(raw) <= MAX_YEAR:
+        raise BadRequest(_("年度は%(a)d〜%(b)dの4桁の数字で指定してください。", a=MIN_YEAR, b=MAX_YEAR))
+    return int(raw)
 
 
 def _percent(part: int, whole: int) -> int | None:

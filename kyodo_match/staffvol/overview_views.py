@@ -7,32 +7,23 @@ silently showing another year than the one asked for.
 
 from __future__ import annotations
 
-import re
-
-from flask import abort, current_app, make_response, redirect, request, url_for
+from flask import current_app, make_response, redirect, request, url_for
 from flask_login import current_user
 
 from ..access import roles_required
 from ..errors import NotAllowed
 from ..htmx import render
-from ..i18n import fiscal_year, today_jst
 from ..models import Role
 from . import activities
-from .overview import available_years, yearly_picture
+from .overview import available_years, requested_year, yearly_picture
 from .overview import overview_csv as picture_csv
 from .views import bp
 
-MIN_YEAR, MAX_YEAR = 2000, 2100
 READERS = (Role.STAFF, Role.COORDINATOR, Role.ADMIN)
 
 
 def _year() -> int:
-    raw = request.args.get("year", "").strip()
-    if not raw:
-        return fiscal_year(today_jst())
-    if not re.fullmatch(r"[0-9]{4}", raw) or not MIN_YEAR <= int(raw) <= MAX_YEAR:
-        abort(400)
-    return int(raw)
+    return requested_year(request.args.get("year"))
 
 
 def _without_department() -> bool:
