@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..access import is_centre
 from ..errors import Conflict, FieldRefused, NotAllowed
 from ..extensions import db
 from ..models import (
+    AdoptAgreement,
     Adoption,
     AdoptionStatus,
     AdoptSection,
@@ -295,18 +297,47 @@ QUEUE_FILTERS = {"deciding": DECIDING, "agreed": frozenset({A.AGREED.value}),
                  "closed": frozenset({A.DECLINED.value, A.WITHDRAWN.value})}
 
 
-def queue(user, current: str) -> list[Adoption]:
-    """The applications a user decides on: their department's sections (staff), every section (the centre)."""
+PER_PAGE = 20
+
+
+def _listed(query):
+    """What a listed row shows, loaded with the page (the query count does not grow with its rows): the section
+    and its department, the group and its representatives (the steps ask whether the viewer represents it)."""
+    return query.options(joinedload(Adoption.section).joinedload(AdoptSection.department),
+                         joinedload(Adoption.group).selectinload(CivicGroup.representatives))
+
+
+def queue_query(user, current: str):
+    """The applications a user decides on: their department's sections (staff), every section (the centre);
+    oldest first, for the status filter ``current`` (a key of QUEUE_FILTERS)."""
     query = (select(Adoption).join(AdoptSection, Adoption.section_id == AdoptSection.id)
              .where(Adoption.status.in_(QUEUE_FILTERS[current])).order_by(Adoption.created_at, Adoption.id))
     if not is_centre(user):
         query = query.where(AdoptSection.department_id == user.department_id)
-    return list(db.session.scalars(query.limit(200)))
+    return _listed(query)
 
 
-def mine(user) -> list[Adoption]:
-    group_ids = [g.id for g in my_groups(user)]
-    if not group_ids:
-        return []
-    return list(db.session.scalars(select(Adoption).where(Adoption.group_id.in_(group_ids))
-                                   .order_by(Adoption.created_at.desc(), Adoption.id.desc())))
+def queue(user, current: str, page: int = 1):
+    """One page (PER_PAGE rows) of queue_query; ``.total`` counts them all, a page past the end is empty."""
+    return db.paginate(queue_query(user, current), page=page, per_page=PER_PAGE, error_out=False)
+
+
+def mine_query(user):
+    """Every application of the groups ``user`` represents, newest first."""
+    represented = select(GroupRepresentative.group_id).where(GroupRepresentative.user_id == user.id)
+    return _listed(select(Adoption).where(Adoption.group_id.in_(represented))
+                   .order_by(Adoption.created_at.desc(), Adoption.id.desc()))
+
+
+def mine(user, page: int = 1):
+    """One page (PER_PAGE rows) of mine_query."""
+    return db.paginate(mine_query(user), page=page, per_page=PER_PAGE, error_out=False)
+
+
+def agreements_of(items) -> dict[int, AdoptAgreement]:
+    """The agreement of each listed application that has one, by adoption id, in one query."""
+    ids = [a.id for a in items]
+    if not ids:
+        return {}
+    return {g.adoption_id: g for g in db.session.scalars(select(AdoptAgreement)
+                                                        .where(AdoptAgreement.adoption_id.in_(ids)))}

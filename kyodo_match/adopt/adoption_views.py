@@ -15,6 +15,7 @@ from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..i18n import today_jst
 from ..models import AdoptAgreement, Adoption, AdoptSection, Role, SectionStatus
+from ..pagination import page_arg
 from . import adoption as adoptions
 from . import agreements
 from .adoption_forms import AgreementForm, ApplyForm, ChangeForm, StepForm
@@ -68,10 +69,13 @@ def apply(section_id: int):
 @bp.route("/adoptions")
 @roles_required(*DECIDERS)
 def adoptions_queue():
-    """里親の申請: my department's sections (staff) or every section (the centre); htmx swaps #adoption-queue."""
+    """里親の申請: my department's sections (staff) or every section (the centre), 20 a page (``?page=``) for the
+    status filter ``?status=``; htmx swaps #adoption-queue (the filter links and the pager keep the other)."""
     current = request.args.get("status", "deciding")
     current = current if current in adoptions.QUEUE_FILTERS else "deciding"
-    return render("adopt/adoptions.html", block="queue", items=adoptions.queue(_me(), current), current=current)
+    pagination = adoptions.queue(_me(), current, page_arg())
+    return render("adopt/adoptions.html", block="queue", pagination=pagination, items=pagination.items,
+                  current=current)
 
 
 @bp.route("/adoptions/<int:adoption_id>")
@@ -171,6 +175,9 @@ def file_change(agreement_id: int):
 @bp.route("/mine")
 @roles_required(Role.GROUP_REP, refusal=NOT_A_REPRESENTATIVE)
 def mine():
-    """わたしの団体の里親: my groups' applications and agreements, with links."""
-    return render("adopt/mine.html", items=adoptions.mine(_me()))
+    """わたしの団体の里親: my groups' applications and agreements, newest first, 20 a page (``?page=``); htmx swaps
+    #adopt-mine-list."""
+    pagination = adoptions.mine(_me(), page_arg())
+    return render("adopt/mine.html", block="list", pagination=pagination, items=pagination.items,
+                  agreements=adoptions.agreements_of(pagination.items))
 
