@@ -38,6 +38,7 @@ from ..models import (
     SkillCategory,
 )
 from ..notifications import later, notify_many
+from ..pagination import page_count
 from .lifecycle import PUBLIC_STATUSES, STEPS, can_manage, is_overseer, partner_users
 
 KIND_LABELS = {ProjectKind.ISSUE.value: _l("地域課題（一緒に考える仲間を募集）"),
@@ -286,28 +287,73 @@ def load_project(project_id: int, *, history: bool = False) -> Project | None:
     return db.session.scalar(select(Project).where(Project.id == project_id).options(*options))
 
 
+WORKSPACE_ORDER = [s.value for s in STEPS] + [ProjectStatus.CANCELLED.value]
+BOARD_CARDS = 12  # the most recently updated cards each status group shows on the whole board
+STATUS_PAGE_SIZE = 20  # cards per page of one status's list
+
+
 @dataclass
 class Workspace:
-    """担当課の事業: projects grouped by status, in lifecycle order, with counts (and partners per project)."""
+    """担当課の事業: projects grouped by status, in lifecycle order, with counts (and partners per project).
+
+    ``counts`` and ``total`` cover every project the user oversees; ``groups`` holds only the cards shown — on the
+    whole board (``status`` None) the ``BOARD_CARDS`` most recently updated of each status, on one status's list
+    (``status`` set) page ``page`` of ``pages``. ``partner_counts`` is for the cards shown.
+    """
 
     groups: list[tuple[str, list[Project]]]
     counts: Counter
     total: int
     partner_counts: dict[int, int]
+    status: str | None = None
+    page: int = 1
+    pages: int = 1
+
+    @property
+    def count_items(self) -> list[tuple[str, int]]:
+        """(status, number of projects) for every status that has any, in lifecycle order."""
+        return [(s, self.counts[s]) for s in WORKSPACE_ORDER if self.counts[s]]
+
+    def more(self, status: str, shown: int) -> int:
+        """How many projects of ``status`` the board leaves out (0 on a status's list)."""
+        return 0 if self.status else max(0, self.counts[status] - shown)
+
+    @property
+    def view_args(self) -> dict:
+        """The query string that brings this same view back (after a one-click step)."""
+        if not self.status:
+            return {}
+        return {"status": self.status, "page": self.page} if self.page > 1 else {"status": self.status}
 
 
-def workspace(user) -> Workspace:
-    query = select(Project).options(selectinload(Project.department)).order_by(Project.updated_at.desc(),
-                                                                                 Project.id.desc())
-    if not is_overseer(user):
-        query = query.where(Project.department_id == (user.department_id or -1))
-    projects = db.session.scalars(query).all()
-    order = [s.value for s in STEPS] + [ProjectStatus.CANCELLED.value]
-    by_status: dict[str, list[Project]] = {s: [] for s in order}
+def workspace(user, status: str | None = None, page: int = 1) -> Workspace:
+    """The whole board (``status`` None), or page ``page`` of one status's list (``status`` in WORKSPACE_ORDER).
+
+    A fixed number of queries whatever the number of projects: counts per status, the cards, their departments,
+    their partners.
+    """
+    scope = [] if is_overseer(user) else [Project.department_id == (user.department_id or -1)]
+    counts = Counter(dict(db.session.execute(
+        select(Project.status, func.count()).where(*scope).group_by(Project.status)).all()))
+    newest_first = (Project.updated_at.desc(), Project.id.desc())
+    pages = 1
+    if status is None:
+        rank = func.row_number().over(partition_by=Project.status, order_by=newest_first).label("board_rank")
+        ranked = select(Project.id, rank).where(*scope).subquery()
+        query = (select(Project).join(ranked, ranked.c.id == Project.id).where(ranked.c.board_rank <= BOARD_CARDS)
+                 .order_by(*newest_first))
+    else:
+        pages = page_count(counts[status], STATUS_PAGE_SIZE)
+        page = min(max(1, page), pages)
+        query = (select(Project).where(*scope, Project.status == status).order_by(*newest_first)
+                 .limit(STATUS_PAGE_SIZE).offset((page - 1) * STATUS_PAGE_SIZE))
+    total = sum(counts.values())
+    projects = db.session.scalars(query.options(selectinload(Project.department))).all() if total else []
+    by_status: dict[str, list[Project]] = {s: [] for s in WORKSPACE_ORDER}
     for p in projects:
         by_status.setdefault(p.status, []).append(p)
-    groups = [(s, ps) for s, ps in by_status.items() if ps]
+    groups = [(status, by_status.get(status, []))] if status else [(s, ps) for s, ps in by_status.items() if ps]
     partner_counts = dict(db.session.execute(
         select(ProjectPartner.project_id, func.count()).where(ProjectPartner.project_id.in_([p.id for p in projects]))
         .group_by(ProjectPartner.project_id)).all()) if projects else {}
-    return Workspace(groups, Counter({s: len(ps) for s, ps in groups}), len(projects), partner_counts)
+    return Workspace(groups, counts, total, partner_counts, status, page if status else 1, pages)

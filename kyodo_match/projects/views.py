@@ -9,7 +9,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ..access import permitted, public, roles_required
-from ..errors import Conflict, RuleViolation, commit_unless_refused
+from ..errors import BadRequest, Conflict, RuleViolation, commit_unless_refused
 from ..extensions import db
 from ..htmx import redirect_to, render
 from ..i18n import today_jst
@@ -50,10 +50,23 @@ def index():
                   choices=services.choices(), listing=listing)
 
 
+def _workspace_view() -> tuple[str | None, int]:
+    """``?status=`` (one status's list, paginated with ``?page=``) or nothing (the whole board); another value
+    is an edited address: 400 with what was wrong."""
+    status = request.args.get("status", "")
+    if not status:
+        return None, 1
+    if status not in services.WORKSPACE_ORDER:
+        raise BadRequest(_("進み具合の指定が正しくありません。担当課の事業の一覧から選び直してください。"))
+    return status, page_arg()
+
+
 def _workspace(status: int = 200, **extra):
     user = current_user._get_current_object()
-    return render("projects/mine.html", block="workspace", status=status, ws=services.workspace(user),
-                  all_departments=lifecycle.is_overseer(user), moves_for=lambda p: _quick_moves(p, user), **extra)
+    view_status, page = _workspace_view()
+    return render("projects/mine.html", block="workspace", status=status,
+                  ws=services.workspace(user, view_status, page), all_departments=lifecycle.is_overseer(user),
+                  moves_for=lambda p: _quick_moves(p, user), **extra)
 
 
 def _quick_moves(project: Project, user):
@@ -65,7 +78,8 @@ def _quick_moves(project: Project, user):
 @bp.route("/mine")
 @roles_required(*MANAGERS)
 def mine():
-    """担当課の事業: the department's projects by status (coordinators and administrators see all)."""
+    """担当課の事業: the department's projects by status (coordinators and administrators see all) — the newest
+    cards of each status, or with ``?status=`` every project of that status, page by page."""
     return _workspace()
 
 
@@ -73,8 +87,10 @@ def mine():
 @roles_required(*MANAGERS)
 def quick_transition(project_id: int):
     """A one-click step from the workspace: the workspace comes back with the card in its new place (htmx),
-    or with the refused rules beside the card (422)."""
+    or with the refused rules beside the card (422). The step's address carries the view it came from
+    (``?status=&page=``), so a step on one status's list brings that list back."""
     project = _manageable(project_id)
+    view_status, page = _workspace_view()
     form = TransitionForm()
     if not form.validate_on_submit():
         raise Conflict(_("操作を選んでください。"))
@@ -89,7 +105,8 @@ def quick_transition(project_id: int):
     flash(_("「%(title)s」を「%(status)s」にしました。", title=project.title,
             status=lifecycle.STATUS_LABELS[project.status]), "success")
     if not request.headers.get("HX-Request"):
-        return redirect_to(url_for("projects.mine"))
+        view = {"status": view_status, "page": page if page > 1 else None} if view_status else {}
+        return redirect_to(url_for("projects.mine", **view))
     return _workspace()
 
 
