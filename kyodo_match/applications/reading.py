@@ -1,6 +1,7 @@
 """What the applicant-side pages read: the apply panel's options, one application, my applications, my history.
 
-Each page is one query (plus selectinload of what it shows), never a query per row.
+Each page is one query (plus selectinload of what it shows), never a query per row; the lists that grow without
+bound (the ended applications, the activity history) are read a page at a time, with SQL counts and sums.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -26,6 +27,7 @@ from ..models import (
     Role,
     VolunteerProfile,
 )
+from ..pagination import page_count
 from . import flow, services
 
 A = ApplicationStatus
@@ -135,21 +137,79 @@ def _mine_clause(user):
     return or_(Application.volunteer_user_id == user.id, Application.group_id.in_(groups))
 
 
+# The sections that stay whole (the person's to-do list) and the one that is paginated.
+ACTIVE_SECTIONS = [s for s in SECTIONS if s[0] != "ended"]
+ENDED = next(s for s in SECTIONS if s[0] == "ended")
+ENDED_PER_PAGE = 10
+HISTORY_PER_PAGE = 20
+
+
+def _row_options():
+    """What a row (templates/applications/_row.html) shows, loaded with the rows: never a query per row."""
+    return (joinedload(Application.project).joinedload(Project.department),
+            joinedload(Application.volunteer),
+            joinedload(Application.group).selectinload(CivicGroup.representatives))
+
+
+NEWEST_ACTIVITY_FIRST = (Application.last_action_at.desc(), Application.id.desc())
+
+
 def my_applications(user) -> dict[str, list[Application]]:
-    """My applications and my groups' ones, newest activity first, by section (see SECTIONS)."""
-    rows = db.session.scalars(select(Application).where(_mine_clause(user)).options(
-        joinedload(Application.project).joinedload(Project.department),
-        joinedload(Application.volunteer),
-        joinedload(Application.group).selectinload(CivicGroup.representatives),
-    ).order_by(Application.last_action_at.desc(), Application.id.desc())).unique().all()
-    return {key: [a for a in rows if a.status in statuses] for key, _heading, statuses in SECTIONS}
+    """My applications and my groups' ones in the sections that stay whole (招待, 進行中, 確定・活動中), newest
+    activity first, by section (see SECTIONS): one query for exactly those statuses; the ended ones are
+    ended_applications' (paginated)."""
+    wanted = set().union(*(statuses for _key, _heading, statuses in ACTIVE_SECTIONS))
+    rows = db.session.scalars(select(Application).where(_mine_clause(user), Application.status.in_(wanted))
+                              .options(*_row_options()).order_by(*NEWEST_ACTIVITY_FIRST)).unique().all()
+    return {key: [a for a in rows if a.status in statuses] for key, _heading, statuses in ACTIVE_SECTIONS}
+
+
+@dataclass
+class Page:
+    """One page of a list: its rows, the total (an SQL count) and where it is."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.per_page)
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first row (1-based; 0 when empty)."""
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.items)
+
+
+def _clamped(page: int, total: int, per_page: int) -> int:
+    """A page past the end shows the last one, rather than an empty list."""
+    return max(1, min(page, page_count(total, per_page)))
+
+
+def ended_applications(user, page: int = 1, per_page: int = ENDED_PER_PAGE) -> Page:
+    """「終わったもの」: my and my groups' ended applications, newest activity first, one page of them
+    (a count, then the page: two queries plus the groups' representatives when a row is a group's)."""
+    where = (_mine_clause(user), Application.status.in_(ENDED[2]))
+    total = db.session.scalar(select(func.count(Application.id)).where(*where)) or 0
+    page = _clamped(page, total, per_page)
+    items = db.session.scalars(select(Application).where(*where).options(*_row_options())
+                               .order_by(*NEWEST_ACTIVITY_FIRST).offset((page - 1) * per_page)
+                               .limit(per_page)).unique().all() if total else []
+    return Page(list(items), total, page, per_page)
 
 
 @dataclass
 class History:
-    """活動履歴: the days recorded for me and my groups, and the hours each of us gave."""
+    """活動履歴: one page of the days recorded for me and my groups, and the hours each of us gave (over every
+    record, not only this page)."""
 
-    records: list[ActivityRecord]
+    records: Page
     totals: list[tuple[str, float]]  # (who: あなた / the group's name, hours attended)
 
 
@@ -157,15 +217,25 @@ def hours(minutes: int) -> float:
     return round(minutes / 60, 1)
 
 
-def activity_history(user) -> History:
+def activity_history(user, page: int = 1, per_page: int = HISTORY_PER_PAGE) -> History:
+    """The totals are one aggregate over all my records (minutes where attended, per group or me), which also
+    gives the number of records; then one query for the page of the table."""
+    attended_minutes = func.coalesce(func.sum(case((ActivityRecord.attended, ActivityRecord.minutes), else_=0)), 0)
+    sums = db.session.execute(
+        select(Application.group_id, CivicGroup.name, attended_minutes, func.count(ActivityRecord.id))
+        .select_from(ActivityRecord).join(Application, ActivityRecord.application_id == Application.id)
+        .outerjoin(CivicGroup, Application.group_id == CivicGroup.id)
+        .where(_mine_clause(user)).group_by(Application.group_id, CivicGroup.name)
+        .order_by(case((Application.group_id.is_(None), 0), else_=1), CivicGroup.name, Application.group_id)).all()
+    total = sum(count for *_rest, count in sums)
+    page = _clamped(page, total, per_page)
     records = list(db.session.scalars(
         select(ActivityRecord).join(Application, ActivityRecord.application_id == Application.id)
         .where(_mine_clause(user))
         .options(joinedload(ActivityRecord.application).joinedload(Application.project),
                  joinedload(ActivityRecord.application).joinedload(Application.group))
-        .order_by(ActivityRecord.activity_date.desc(), ActivityRecord.id.desc())))
-    minutes: dict[str, int] = {}
-    for r in records:
-        who = r.application.group.name if r.application.group is not None else _("あなた")
-        minutes[who] = minutes.get(who, 0) + (r.minutes if r.attended else 0)
-    return History(records, [(who, hours(m)) for who, m in minutes.items()])
+        .order_by(ActivityRecord.activity_date.desc(), ActivityRecord.id.desc())
+        .offset((page - 1) * per_page).limit(per_page))) if total else []
+    totals = [(name if group_id is not None else _("あなた"), hours(minutes or 0))
+              for group_id, name, minutes, _count in sums]
+    return History(Page(records, total, page, per_page), totals)

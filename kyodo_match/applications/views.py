@@ -17,6 +17,7 @@ from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..i18n import today_jst
 from ..models import Application, Role
+from ..pagination import page_arg
 from ..projects import services as projects
 from ..projects.lifecycle import department_contacts
 from . import flow, notices, reading, services
@@ -107,10 +108,33 @@ def apply(project_id: int):
 @bp.route("/applications/mine")
 @roles_required(*APPLICANTS, refusal=NOT_AN_APPLICANT)
 def mine():
-    """わたしの応募: my and my groups' applications and invitations by state, and my activity history (活動履歴)."""
+    """わたしの応募: my and my groups' applications and invitations by state, and my activity history (活動履歴).
+
+    招待 / 進行中 / 確定・活動中 are shown whole; 「終わったもの」 (``?ended_page=``) and the history table
+    (``?history_page=``) are paginated, each pager keeping the other's page in its links. An htmx request from a
+    pager gets that section only (block ``ended`` or ``history``, chosen by its ``HX-Target``: the section's id),
+    with the other section's pager out of band so that its links carry the new page too; any other request, htmx
+    or not, gets the whole page.
+    """
     user = _me()
-    return render("applications/mine.html", sections=reading.SECTIONS, mine=reading.my_applications(user),
-                  history=reading.activity_history(user))
+    block = MINE_BLOCKS.get(request.headers.get("HX-Target", "")) if is_htmx() else None
+    ended = reading.ended_applications(user, page_arg("ended_page"))
+    history = reading.activity_history(user, page_arg("history_page"))
+    context = {"ended": ended, "history": history, "ended_heading": reading.ENDED[1],
+               "ended_args": {"history_page": history.records.page} if history.records.page > 1 else {},
+               "history_args": {"ended_page": ended.page} if ended.page > 1 else {}}
+    if block is not None:
+        response = render("applications/mine.html", block=block, oob=True, **context)
+    else:
+        response = make_response(render_template("applications/mine.html", sections=reading.ACTIVE_SECTIONS,
+                                                 mine=reading.my_applications(user), oob=False, **context))
+        response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
+    return response
+
+
+# わたしの応募's paginated sections: the id of the section's root (what its pager targets) → the block to render.
+MINE_BLOCKS = {"mine-ended": "ended", "mine-history": "history"}
 
 
 @bp.route("/applications/<int:app_id>")
