@@ -27,7 +27,7 @@ from ..models import (
     Role,
     VolunteerProfile,
 )
-from ..pagination import page_count
+from ..pagination import Page, clamped_page
 from . import flow, services
 
 A = ApplicationStatus
@@ -164,32 +164,6 @@ def my_applications(user) -> dict[str, list[Application]]:
     return {key: [a for a in rows if a.status in statuses] for key, _heading, statuses in ACTIVE_SECTIONS}
 
 
-@dataclass
-class Page:
-    """One page of a list: its rows, the total (an SQL count) and where it is."""
-
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
-
-    @property
-    def first(self) -> int:
-        """The position of the page's first row (1-based; 0 when empty)."""
-        return (self.page - 1) * self.per_page + 1 if self.items else 0
-
-    @property
-    def last(self) -> int:
-        return (self.page - 1) * self.per_page + len(self.items)
-
-
-def _clamped(page: int, total: int, per_page: int) -> int:
-    """A page past the end shows the last one, rather than an empty list."""
-    return max(1, min(page, page_count(total, per_page)))
 
 
 def ended_applications(user, page: int = 1, per_page: int = ENDED_PER_PAGE) -> Page:
@@ -197,7 +171,7 @@ def ended_applications(user, page: int = 1, per_page: int = ENDED_PER_PAGE) -> P
     (a count, then the page: two queries plus the groups' representatives when a row is a group's)."""
     where = (_mine_clause(user), Application.status.in_(ENDED[2]))
     total = db.session.scalar(select(func.count(Application.id)).where(*where)) or 0
-    page = _clamped(page, total, per_page)
+    page = clamped_page(page, total, per_page)
     items = db.session.scalars(select(Application).where(*where).options(*_row_options())
                                .order_by(*NEWEST_ACTIVITY_FIRST).offset((page - 1) * per_page)
                                .limit(per_page)).unique().all() if total else []
@@ -228,7 +202,7 @@ def activity_history(user, page: int = 1, per_page: int = HISTORY_PER_PAGE) -> H
         .where(_mine_clause(user)).group_by(Application.group_id, CivicGroup.name)
         .order_by(case((Application.group_id.is_(None), 0), else_=1), CivicGroup.name, Application.group_id)).all()
     total = sum(count for *_rest, count in sums)
-    page = _clamped(page, total, per_page)
+    page = clamped_page(page, total, per_page)
     records = list(db.session.scalars(
         select(ActivityRecord).join(Application, ActivityRecord.application_id == Application.id)
         .where(_mine_clause(user))

@@ -7,7 +7,6 @@ only; seats cannot go below the people already confirmed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -33,7 +32,7 @@ from ..models import (
     utcnow,
 )
 from ..notifications import later, notify, notify_many, site_path
-from ..pagination import page_count
+from ..pagination import Page, clamped_page
 
 # The department that reads the yearly picture for the whole city office (besides the centre and administrators).
 COLLABORATION_DEPARTMENT = "市民協働課"
@@ -98,20 +97,8 @@ def load(activity_id: int) -> StaffActivity | None:
     return db.session.get(StaffActivity, activity_id)
 
 
-@dataclass
-class Listing:
-    items: list[StaffActivity]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
-
-
 def listing(user, *, scope: str = "upcoming", department_id: int | None = None, page: int = 1,
-            per_page: int = 20, now: datetime | None = None) -> Listing:
+            per_page: int = 20, now: datetime | None = None) -> Page:
     """Activities ``user`` may see: ``upcoming`` (not yet ended, soonest first) or ``past`` (latest first)."""
     now = now or utcnow()
     where = [visible_to(user)]
@@ -124,11 +111,11 @@ def listing(user, *, scope: str = "upcoming", department_id: int | None = None, 
     if department_id:
         where.append(StaffActivity.department_id == department_id)
     total = db.session.scalar(select(func.count(StaffActivity.id)).where(*where)) or 0
-    page = max(1, min(page, page_count(total, per_page)))
+    page = clamped_page(page, total, per_page)
     items = list(db.session.scalars(
         select(StaffActivity).options(selectinload(StaffActivity.department)).where(*where).order_by(*order)
         .offset((page - 1) * per_page).limit(per_page)))
-    return Listing(items, total, page, per_page)
+    return Page(items, total, page, per_page)
 
 
 def department_year_count(department_id: int, now: datetime | None = None) -> int:
