@@ -343,3 +343,44 @@ def test_a_successful_step_tells_the_lists_to_reload_and_a_refused_one_does_not(
     assert refused.status_code == 422 and "HX-Trigger" not in refused.headers
     done = client.post(f"/applications/{application.id}/step", data={"target": "approved"}, headers=headers)
     assert done.status_code == 200 and done.headers["HX-Trigger"] == "applications-changed"
+
+
+def test_a_long_thread_shows_its_latest_messages_and_the_rest_on_request(app, world, queries):
+    """The page shows the latest 30 messages, oldest of them first, and says how many earlier ones there are; the
+    link (htmx: the thread alone) shows all of them; the page's queries do not grow with the thread."""
+    from kyodo_match.models import ApplicationMessage
+
+    application = _applied(world)
+    client = _client(app, world["volunteer"])
+    url = f"/applications/{application.id}"
+
+    def add(n: int, start: int) -> None:
+        db.session.add_all(ApplicationMessage(application_id=application.id, author_id=world["volunteer"].id,
+                                              body=f"メッセージ{i:03d}") for i in range(start, start + n))
+        db.session.commit()
+
+    add(3, 0)
+    with queries() as few:
+        short = _text(client.get(url))
+    assert "以前のメッセージも表示する" not in short and short.count('class="app-message"') == 3
+    add(42, 3)  # 45 in all
+    with queries() as many:
+        page = _text(client.get(url))
+    assert many.count == few.count
+    assert page.count('class="app-message"') == 30
+    assert "メッセージ014" not in page and "メッセージ015" in page and "メッセージ044" in page
+    assert page.index("メッセージ015") < page.index("メッセージ044")  # oldest of the shown first, as a thread reads
+    assert "以前のメッセージも表示する（ほかに15件）" in page
+    assert f'href="{url}?messages=all#messages"' in page
+
+    whole = client.get(f"{url}?messages=all", headers={"HX-Request": "true",
+                                                        "HX-Target": f"application-{application.id}-thread"})
+    body = _text(whole)
+    assert whole.status_code == 200 and "<html" not in body
+    assert body.lstrip().startswith(f'<section id="application-{application.id}-thread"')
+    assert body.count('class="app-message"') == 45 and "以前のメッセージも表示する" not in body
+    plain = _text(client.get(f"{url}?messages=all"))  # without script: the whole page, every message
+    assert "<html" in plain and plain.count('class="app-message"') == 45
+    # someone outside the thread gets nothing of it, whichever way they ask
+    outsider = _client(app, world["other_volunteer"])
+    assert outsider.get(f"{url}?messages=all").status_code in (403, 404)

@@ -111,8 +111,37 @@ def load_application(app_id: int) -> Application | None:
         joinedload(Application.volunteer),
         joinedload(Application.group).selectinload(CivicGroup.representatives).joinedload(GroupRepresentative.user),
         selectinload(Application.transitions).joinedload(ApplicationTransition.actor),
-        selectinload(Application.messages).joinedload(ApplicationMessage.author),
     ))
+
+
+THREAD_LATEST = 30  # messages an application's page shows at first; the earlier ones on request
+
+
+@dataclass
+class Thread:
+    """An application's messages, oldest first: the latest ``THREAD_LATEST``, or all of them when asked."""
+
+    messages: list[ApplicationMessage]
+    total: int
+
+    @property
+    def earlier(self) -> int:
+        """How many older messages are not shown."""
+        return self.total - len(self.messages)
+
+
+def thread(app_id: int, *, whole: bool = False, latest: int = THREAD_LATEST) -> Thread:
+    """The thread in two queries (a count, then the messages with their authors) however long it is."""
+    total = db.session.scalar(select(func.count(ApplicationMessage.id))
+                              .where(ApplicationMessage.application_id == app_id)) or 0
+    query = (select(ApplicationMessage).where(ApplicationMessage.application_id == app_id)
+             .options(joinedload(ApplicationMessage.author))
+             .order_by(ApplicationMessage.created_at.desc(), ApplicationMessage.id.desc()))
+    if not whole:
+        query = query.limit(latest)
+    messages = list(db.session.scalars(query))
+    messages.reverse()
+    return Thread(messages, total)
 
 
 def contact_profile(app: Application) -> VolunteerProfile | None:

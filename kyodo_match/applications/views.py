@@ -70,6 +70,7 @@ def _contacts(app: Application, user) -> dict | None:
 def _page(app: Application, status: int = 200, block: str = "content", **extra):
     user = _me()
     extra.setdefault("message_form", MessageForm(formdata=None))
+    extra.setdefault("thread", reading.thread(app.id, whole=request.args.get("messages") == "all"))
     return render("applications/show.html", block=block, status=status, app=app, contacts=_contacts(app, user),
                   steps=flow.available_steps(app, user), **extra)
 
@@ -140,8 +141,11 @@ MINE_BLOCKS = {"mine-ended": "ended", "mine-history": "history"}
 @bp.route("/applications/<int:app_id>")
 @signed_in
 def show(app_id: int):
-    """One application: status, timeline, steps, messages and, once confirmed, both sides' contacts."""
-    return _page(_visible(app_id))
+    """One application: status, timeline, steps, messages and, once confirmed, both sides' contacts.
+
+    The thread shows its latest messages; ``?messages=all`` shows every one (htmx swaps the thread alone)."""
+    thread_only = is_htmx() and request.headers.get("HX-Target") == f"application-{app_id}-thread"
+    return _page(_visible(app_id), block="thread" if thread_only else "content")
 
 
 @bp.route("/applications/<int:app_id>/step", methods=["POST"])

@@ -70,3 +70,38 @@ def test_each_pager_swaps_its_own_section_and_keeps_the_others_page(open_page, c
     expect(page).to_have_url(live_server.url + "/applications/mine?ended_page=2&history_page=2")
     check_page(page, "mine-page-2")
     assert not log.page_errors and not log.console_errors, log
+
+
+def test_a_long_thread_opens_its_earlier_messages_in_place(open_page, check_page, expect, live_server):
+    from kyodo_match.models import ApplicationMessage
+    from tests.factories import make_project, make_user, make_volunteer_profile
+
+    email = live_server.unique_email("thread")
+    with live_server.app.app_context():
+        user = make_user(Role.VOLUNTEER, email=email)
+        make_volunteer_profile(user)
+        project = make_project(status="recruiting", title=f"長いやりとりの事業{uuid.uuid4().hex[:6]}", commit=False)
+        application = Application(project_id=project.id, volunteer_user_id=user.id, status="applied",
+                                  last_action_at=utcnow())
+        db.session.add(application)
+        db.session.flush()
+        db.session.add_all(ApplicationMessage(application_id=application.id, author_id=user.id,
+                                              body=f"日程の相談{i:02d}") for i in range(35))
+        db.session.commit()
+        app_id = application.id
+        db.session.remove()
+    page, log = open_page(bypass_csp=False)
+    sign_in(page, email)
+    page.goto(f"/applications/{app_id}")
+    thread = page.locator(f"#application-{app_id}-thread")
+    expect(thread.locator(".app-message")).to_have_count(30)
+    expect(thread).not_to_contain_text("日程の相談04")
+    page.evaluate("window.__marker = 1")
+    with page.expect_response(lambda r: "messages=all" in r.url) as answer:
+        thread.get_by_role("link", name="以前のメッセージも表示する（ほかに5件）").click()
+    assert answer.value.request.headers.get("hx-request") == "true"
+    expect(thread.locator(".app-message")).to_have_count(35)
+    expect(thread).to_contain_text("日程の相談00")
+    assert page.evaluate("window.__marker") == 1, "the link reloaded the page instead of swapping the thread"
+    check_page(page, "thread-whole")
+    assert not log.page_errors and not log.console_errors, log
