@@ -20,7 +20,7 @@ from sqlalchemy import event
 from kyodo_match import create_app
 from kyodo_match.demo import DEMO_PASSWORD, index_demo, seed_demo
 from kyodo_match.extensions import db
-from tests import bench_matcher, bench_staffvol
+from tests import bench_lists, bench_matcher, bench_staffvol
 
 ROUNDS = int(os.environ.get("KYODO_BENCH_ROUNDS", "50"))
 SIZES = [int(n) for n in os.environ.get("KYODO_BENCH_SIZES", "10000,100000").split(",") if n.strip()]
@@ -87,6 +87,7 @@ def main() -> None:
     results = [bench_matcher.measure(size) for size in SIZES]
     rows += bench_matcher.rows(results)
     rows += bench_staffvol.rows(bench_staffvol.measure())
+    rows += bench_lists.rows(bench_lists.measure())
     rows.append(("bench process peak RSS (corpora, builds, measures)", "all", f"{bench_matcher.peak_rss_mb():.0f} MB",
                  "", "< 4 GB"))
     header = ("measure", "corpus", "p50 / value", "p95 / detail", "target / note")
