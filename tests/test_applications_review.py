@@ -409,3 +409,30 @@ def test_the_workspace_summary_counts_the_departments_applicants(client, login):
     assert f'href="/issues/{mine.id}/applicants#applicants-approved"' in summary
     assert re.search(rf'href="/issues/{mine.id}/attendance"', summary)
 
+
+
+def test_the_workspace_summary_lists_twenty_projects_but_counts_them_all_in_sql(client, login, queries):
+    """The summary box on /issues/mine: the first 20 projects (the department's turn first), the totals and the
+    number left out over every project — without fetching them all, so its queries stay the same as projects grow."""
+    login(_staff())
+
+    def summary() -> str:
+        html = _text(client.get("/issues/mine"))
+        return html[html.index('id="workspace-applications-heading"'):html.index('id="project-workspace"')]
+
+    for i in range(3):
+        _entry(make_project(status="recruiting", title=f"少ない事業{i}"), status="applied")
+    with queries() as few:
+        small = summary()
+    assert "市民活動センターが確認中: 3件" in small and "ほかに" not in small
+    for i in range(22):
+        _entry(make_project(status="recruiting", title=f"多い事業{i:02d}"), status="applied")
+    urgent = make_project(status="running", title="確定待ちの事業")
+    _entry(urgent, status="approved")
+    with queries() as many:
+        big = summary()
+    assert many.count == few.count
+    assert "市民活動センターが確認中: 25件" in big and "承認済みで担当課の確定待ち: 1件" in big
+    assert big.count('class="application-summary__counts"') == 20 and "ほかに6件の事業があります。" in big
+    assert big.index("確定待ちの事業") < big.index("多い事業21")  # the department's turn first, then newest
+    assert big.index("多い事業21") < big.index("多い事業20")

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -151,39 +151,52 @@ class ProjectCounts:
 
 @dataclass
 class WorkspaceSummary:
+    """The summary's totals over every project in scope, and the ``SUMMARY_PROJECTS`` first projects to show."""
+
     projects: list[ProjectCounts] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+    project_count: int = 0
 
     def total(self, name: str) -> int:
-        return sum(getattr(p, name) for p in self.projects)
+        return self.totals.get(name, 0)
+
+    @property
+    def more(self) -> int:
+        """Projects in scope that are not listed."""
+        return self.project_count - len(self.projects)
 
 
 BUCKETS = {A.APPLIED.value: "pending", A.REVIEWING.value: "pending", A.APPROVED.value: "approved",
            A.CONFIRMED.value: "confirmed", A.ACTIVE.value: "confirmed", A.WAITLISTED.value: "waitlisted",
            A.INVITED.value: "invited"}
-
+BUCKET_NAMES = ("pending", "approved", "confirmed", "waitlisted", "invited")
+SUMMARY_PROJECTS = 20
 
 # Projects the summary lists even before anyone applied: where applicants, invitations and attendance matter.
 LIVE_PROJECTS = (ProjectStatus.RECRUITING.value, ProjectStatus.SELECTING.value, ProjectStatus.AGREEMENT.value,
                  ProjectStatus.RUNNING.value)
 
 
-def workspace_summary(user) -> WorkspaceSummary:
+def workspace_summary(user, limit: int = SUMMARY_PROJECTS) -> WorkspaceSummary:
     """The department's applicants across its projects (all departments for the centre): live projects and any
-    with applicants, counted by state in one grouped query; the department's turn (承認済み) first."""
+    with applicants, counted by state per project in SQL; the department's turn (承認済み) first, then those
+    waiting for the centre, newest project first. Two queries — the first ``limit`` projects, and the totals over
+    all of them — however many projects there are."""
     joined = and_(Application.project_id == Project.id, Application.status.in_(BUCKETS))
-    query = (select(Project.id, Project.title, Project.status, Application.status, func.count(Application.id))
-             .outerjoin(Application, joined)
-             .where(or_(Project.status.in_(LIVE_PROJECTS), Application.id.is_not(None)))
-             .group_by(Project.id, Project.title, Project.status, Application.status))
+    buckets = {name: func.coalesce(func.sum(case((Application.status.in_(
+        [k for k, v in BUCKETS.items() if v == name]), 1), else_=0)), 0).label(name) for name in BUCKET_NAMES}
+    per_project = (select(Project.id, Project.title, Project.status, *buckets.values())
+                   .outerjoin(Application, joined)
+                   .where(or_(Project.status.in_(LIVE_PROJECTS), Application.id.is_not(None)))
+                   .group_by(Project.id, Project.title, Project.status))
     if not is_overseer(user):
-        query = query.where(Project.department_id == (getattr(user, "department_id", None) or -1))
-    by_project: dict[int, ProjectCounts] = {}
-    for pid, title, pstatus, astatus, n in db.session.execute(query):
-        counts = by_project.setdefault(pid, ProjectCounts(pid, title, pstatus))
-        if astatus is not None:
-            setattr(counts, BUCKETS[astatus], getattr(counts, BUCKETS[astatus]) + n)
-    ordered = sorted(by_project.values(), key=lambda c: (-c.approved, -c.pending, -c.project_id))
-    return WorkspaceSummary(ordered)
+        per_project = per_project.where(Project.department_id == (getattr(user, "department_id", None) or -1))
+    shown = [ProjectCounts(pid, title, status, *counts) for pid, title, status, *counts in db.session.execute(
+        per_project.order_by(buckets["approved"].desc(), buckets["pending"].desc(), Project.id.desc()).limit(limit))]
+    sub = per_project.subquery()
+    count, *sums = db.session.execute(select(func.count(), *(func.coalesce(func.sum(sub.c[name]), 0)
+                                                               for name in BUCKET_NAMES)).select_from(sub)).one()
+    return WorkspaceSummary(shown, dict(zip(BUCKET_NAMES, (int(n) for n in sums), strict=True)), count)
 
 
 # --- one project's applicants ---------------------------------------------------------------------------------
