@@ -11,16 +11,14 @@ request. Every response must be 200, else the row says skipped (timings are prin
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
-import statistics
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
+
+from kyodo_match.pagination import page_count
+from tests.bench_support import StatementCounter, scratch_app, table, timed
 
 ROUNDS = 20
 HOME = "環境課"
@@ -40,16 +38,8 @@ ADOPTION_STATUSES = {"declined": 40, "withdrawn": 20, "agreed": 20, "applied": 1
                      "centre_approved": 5}
 
 
-def _p95(values: list[float]) -> float:
-    return sorted(values)[max(0, int(len(values) * 0.95) - 1)]
-
-
 def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
-
-
-def _pages(total: int, per_page: int) -> int:
-    return max(1, -(-total // per_page))
 
 
 def _build(rng: random.Random, password: str) -> dict:
@@ -222,11 +212,11 @@ def _pages_to_measure(built: dict) -> list[tuple[str, str, str, str, dict]]:
     projects = f"{built['projects']:,} projects ({HOME} {HOME_PROJECTS:,})"
     mine = f"{ENDED_APPLICATIONS:,} ended applications / {built['records']:,} records"
     adopt = f"{built['adoptions']:,} adoptions / {SECTIONS} sections"
-    closed_last = _pages(built["home_closed"], STATUS_PAGE_SIZE)
-    ended_deep = min(150, _pages(ENDED_APPLICATIONS, ENDED_PER_PAGE))
-    history_deep = min(200, _pages(built["records"], HISTORY_PER_PAGE))
-    queue_last = _pages(built["closed_adoptions"], PER_PAGE)
-    rep_last = _pages(built["rep_adoptions"], PER_PAGE)
+    closed_last = page_count(built["home_closed"], STATUS_PAGE_SIZE)
+    ended_deep = min(150, page_count(ENDED_APPLICATIONS, ENDED_PER_PAGE))
+    history_deep = min(200, page_count(built["records"], HISTORY_PER_PAGE))
+    queue_last = page_count(built["closed_adoptions"], PER_PAGE)
+    rep_last = page_count(built["rep_adoptions"], PER_PAGE)
     fragment = {"HX-Request": "true", "HX-Target": "mine-ended"}
     return [
         ("担当課の事業, board", projects, "staff", "/issues/mine", {}),
@@ -251,19 +241,13 @@ def _pages_to_measure(built: dict) -> list[tuple[str, str, str, str, dict]]:
 
 
 def measure() -> dict:
-    from kyodo_match import create_app
     from kyodo_match.demo import DEMO_PASSWORD
     from kyodo_match.extensions import db
     from kyodo_match.reference.services import seed_reference
 
-    folder = Path(tempfile.mkdtemp(prefix="kyodo-bench-lists-"))
-    url = os.environ.get("KYODO_BENCH_DATABASE_URL", f"sqlite:///{folder}/bench.sqlite3")
-    app = create_app({"KYODO_ENV": "testing", "INSTANCE_PATH": str(folder), "SQLALCHEMY_DATABASE_URI": url,
-                      "SECRET_KEY": "bench-secret-key-bench-secret-key-0123", "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": False})
     rng = random.Random(11)
     out: dict = {"pages": []}
-    try:
+    with scratch_app("lists", WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False) as (app, _url):
         with app.app_context():
             db.drop_all()
             db.create_all()
@@ -272,9 +256,7 @@ def measure() -> dict:
             started = time.perf_counter()
             built = _build(rng, DEMO_PASSWORD)
             out.update(built, load_s=time.perf_counter() - started)
-            statements = {"n": 0}
-            event.listen(db.engine, "before_cursor_execute",
-                         lambda *a: statements.__setitem__("n", statements["n"] + 1))
+            statements = StatementCounter(db.engine)
         # requests outside the app context above: each gets its own context and session, as in production
         clients = {}
         for who, email in built["logins"].items():
@@ -286,20 +268,11 @@ def measure() -> dict:
             if first.status_code != 200:
                 out["pages"].append((what, corpus, who, path, None, first.status_code))
                 continue
-            times, statuses = [], set()
-            statements["n"] = 0
-            for _ in range(ROUNDS):
-                start = time.perf_counter()
-                statuses.add(client.get(path, headers=headers).status_code)
-                times.append((time.perf_counter() - start) * 1000)
-            sql = statements["n"] / ROUNDS
-            bad = sorted(statuses - {200})
-            result = None if bad else (statistics.median(times), _p95(times), sql)
+            statements.reset()
+            p50, slow, answers = timed(lambda c=client, p=path, h=headers: c.get(p, headers=h), ROUNDS)
+            bad = sorted({a.status_code for a in answers} - {200})
+            result = None if bad else (p50, slow, statements.n / ROUNDS)
             out["pages"].append((what, corpus, who, path, result, bad[0] if bad else 200))
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
     return out
 
 
@@ -318,9 +291,5 @@ def rows(r: dict) -> list[tuple]:
 
 if __name__ == "__main__":
     started = time.perf_counter()
-    table = rows(measure())
-    header = ("measure", "corpus", "p50 / value", "p95 / detail", "target / note")
-    widths = [max(len(str(r[i])) for r in [header, *table]) for i in range(len(header))]
-    for r in [header, *table]:
-        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
+    print("\n".join(table(rows(measure()))))
     print(f"{time.perf_counter() - started:.0f} s in all")
