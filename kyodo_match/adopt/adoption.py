@@ -77,7 +77,6 @@ def is_department(user, section: AdoptSection) -> bool:
                 and user.department_id == section.department_id)
 
 
-
 def can_see_adoption(user, adoption: Adoption) -> bool:
     return (is_representative(user, adoption.group) or is_department(user, adoption.section)
             or is_centre(user))

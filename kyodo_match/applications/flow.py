@@ -62,7 +62,6 @@ def is_applicant(user, app: Application) -> bool:
     return app.group is not None and any(r.user_id == user.id for r in app.group.representatives)
 
 
-
 def is_department(user, app: Application) -> bool:
     """The owning department's staff (and the centre, which may act for it)."""
     return can_manage(user, app.project)

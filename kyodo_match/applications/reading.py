@@ -193,8 +193,6 @@ def my_applications(user) -> dict[str, list[Application]]:
     return {key: [a for a in rows if a.status in statuses] for key, _heading, statuses in ACTIVE_SECTIONS}
 
 
-
-
 def ended_applications(user, page: int = 1, per_page: int = ENDED_PER_PAGE) -> Page:
     """「終わったもの」: my and my groups' ended applications, newest activity first, one page of them
     (a count, then the page: two queries plus the groups' representatives when a row is a group's)."""

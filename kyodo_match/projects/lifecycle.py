@@ -42,7 +42,6 @@ def is_department_member(user, project: Project) -> bool:
     return bool(user.is_authenticated and user.has_role(Role.STAFF) and user.department_id == project.department_id)
 
 
-
 def is_partner(user, project: Project) -> bool:
     """A selected partner of the project: the volunteer themself, or a representative of the partner group."""
     if not getattr(user, "is_authenticated", False):

@@ -38,7 +38,7 @@ from ..models import (
     SkillCategory,
 )
 from ..notifications import later, notify_many
-from ..pagination import page_count
+from ..pagination import clamped_page, page_count
 from .lifecycle import PUBLIC_STATUSES, STEPS, can_manage, is_overseer, partner_users
 
 KIND_LABELS = {ProjectKind.ISSUE.value: _l("地域課題（一緒に考える仲間を募集）"),
@@ -249,8 +249,6 @@ def _tell_about_revision(project: Project, changes: dict) -> None:
     notify_many(people, "project_revised", later(message), f"/issues/{project.id}")
 
 
-
-
 def form_data(project: Project) -> dict:
     data = {name: getattr(project, name) for name in FIELD_NAMES}
     data["field_codes"] = [f.code for f in project.fields]
@@ -344,7 +342,7 @@ def workspace(user, status: str | None = None, page: int = 1) -> Workspace:
                  .order_by(*newest_first))
     else:
         pages = page_count(counts[status], STATUS_PAGE_SIZE)
-        page = min(max(1, page), pages)
+        page = clamped_page(page, counts[status], STATUS_PAGE_SIZE)
         query = (select(Project).where(*scope, Project.status == status).order_by(*newest_first)
                  .limit(STATUS_PAGE_SIZE).offset((page - 1) * STATUS_PAGE_SIZE))
     total = sum(counts.values())

@@ -52,7 +52,6 @@ def is_staff(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.has_role(Role.STAFF) and user.department_id)
 
 
-
 def collaboration_department_id() -> int | None:
     return db.session.scalar(select(Department.id).where(Department.name == COLLABORATION_DEPARTMENT))
 

@@ -89,13 +89,18 @@ def waiting_count(activity_id: int) -> int:
         StaffSignup.activity_id == activity_id, StaffSignup.status == S.WAITLISTED.value)) or 0
 
 
+def _holds_time(signup, activity, starts_at, ends_at) -> tuple:
+    """``signup`` (a seat or a place in line) on ``activity`` (open) holds part of [starts_at, ends_at): the overlap
+    rule, shared by the refusal at sign-up and the clashes after a move (``signup``/``activity`` may be aliases)."""
+    return (signup.status.in_(HOLDING), activity.status == StaffActivityStatus.OPEN.value,
+            activity.starts_at < ends_at, activity.ends_at > starts_at)
+
+
 def overlapping(user_id: int, starts_at: datetime, ends_at: datetime, *, except_activity: int | None = None
                 ) -> StaffActivity | None:
     """Another activity the person holds a seat (or a place in line) for that overlaps [starts_at, ends_at)."""
     query = (select(StaffActivity).join(StaffSignup, StaffSignup.activity_id == StaffActivity.id)
-             .where(StaffSignup.user_id == user_id, StaffSignup.status.in_(HOLDING),
-                    StaffActivity.status == StaffActivityStatus.OPEN.value,
-                    StaffActivity.starts_at < ends_at, StaffActivity.ends_at > starts_at)
+             .where(StaffSignup.user_id == user_id, *_holds_time(StaffSignup, StaffActivity, starts_at, ends_at))
              .order_by(StaffActivity.starts_at).limit(1))
     if except_activity is not None:
         query = query.where(StaffActivity.id != except_activity)
@@ -114,9 +119,8 @@ def time_clashes(activity: StaffActivity) -> dict[int, StaffActivity]:
         select(mine.user_id, other)
         .join(theirs, (theirs.user_id == mine.user_id) & (theirs.activity_id != mine.activity_id))
         .join(other, other.id == theirs.activity_id)
-        .where(mine.activity_id == activity.id, mine.status.in_(HOLDING), theirs.status.in_(HOLDING),
-               other.status == StaffActivityStatus.OPEN.value,
-               other.starts_at < activity.ends_at, other.ends_at > activity.starts_at)
+        .where(mine.activity_id == activity.id, mine.status.in_(HOLDING),
+               *_holds_time(theirs, other, activity.starts_at, activity.ends_at))
         .order_by(mine.user_id, other.starts_at, other.id))
     clashes: dict[int, StaffActivity] = {}
     for user_id, found in rows:
@@ -158,10 +162,11 @@ def seat_state(activity: StaffActivity, user, now: datetime | None = None) -> Se
     from .activities import sign_up_open
 
     signup = signup_of(activity.id, user.id) if getattr(user, "is_authenticated", False) else None
-    holding = signup is not None and signup.status in HOLDING and activity.status == StaffActivityStatus.OPEN.value
-    clash = overlapping(user.id, activity.starts_at, activity.ends_at, except_activity=activity.id) if holding else None
-    return SeatState(activity, signup, waiting_position(signup) if signup else None, waiting_count(activity.id),
-                     sign_up_open(activity, now), is_eligible(user, activity), clash)
+    state = SeatState(activity, signup, waiting_position(signup) if signup else None, waiting_count(activity.id),
+                      sign_up_open(activity, now), is_eligible(user, activity))
+    if state.holding and activity.status == StaffActivityStatus.OPEN.value:
+        state.clash = overlapping(user.id, activity.starts_at, activity.ends_at, except_activity=activity.id)
+    return state
 
 
 # --- seats --------------------------------------------------------------------------------------------------------
