@@ -381,6 +381,11 @@ def test_a_long_thread_shows_its_latest_messages_and_the_rest_on_request(app, wo
     assert body.count('class="app-message"') == 45 and "以前のメッセージも表示する" not in body
     plain = _text(client.get(f"{url}?messages=all"))  # without script: the whole page, every message
     assert "<html" in plain and plain.count('class="app-message"') == 45
+    # a step's htmx fragment (block "application") shows no thread, so it reads no messages
+    with queries() as stepped:
+        answer = client.post(f"{url}/step", data={"target": "withdrawn"}, headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and 'class="app-message"' not in _text(answer)
+    assert not [q for q in stepped.statements if "FROM application_message" in q]
     # someone outside the thread gets nothing of it, whichever way they ask
     outsider = _client(app, world["other_volunteer"])
     assert outsider.get(f"{url}?messages=all").status_code in (403, 404)

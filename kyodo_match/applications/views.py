@@ -70,7 +70,8 @@ def _contacts(app: Application, user) -> dict | None:
 def _page(app: Application, status: int = 200, block: str = "content", **extra):
     user = _me()
     extra.setdefault("message_form", MessageForm(formdata=None))
-    extra.setdefault("thread", reading.thread(app.id, whole=request.args.get("messages") == "all"))
+    if not is_htmx() or block in ("content", "thread"):  # a step's fragment (block "application") has no thread
+        extra.setdefault("thread", reading.thread(app.id, whole=request.args.get("messages") == "all"))
     return render("applications/show.html", block=block, status=status, app=app, contacts=_contacts(app, user),
                   steps=flow.available_steps(app, user), **extra)
 
