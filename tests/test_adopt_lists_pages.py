@@ -204,7 +204,7 @@ def test_mine_pages_of_twenty_and_only_my_groups(client, login, app):
     assert "小瀬をきれいにする会" in a and "鮎之瀬の会" in a
     agreements = {g.adoption_id: g.id for g in db.session.query(AdoptAgreement)}
     assert f"/adopt/agreements/{agreements[rows[24].id]}" in a and f"/adopt/agreements/{agreements[rows[0].id]}" in b
-    assert "/adopt/mine?page=2" in a and "/adopt/mine?page=abc" not in a
+    assert "/adopt/mine?page=2" in a
     assert client.get("/adopt/mine?page=abc").get_data(as_text=True).count('<li class="card">') == 20
     # htmx: only the list, with a pager that swaps it.
     part = client.get("/adopt/mine?page=2", headers=HX)

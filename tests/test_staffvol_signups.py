@@ -200,13 +200,14 @@ def test_moving_an_activity_onto_another_sign_up_is_allowed_and_the_clash_is_tol
     from kyodo_match.staffvol import activities
 
     start = (utcnow() + timedelta(days=10)).replace(microsecond=0)
-    moved = make_staff_activity(starts_at=start, hours=2, title="河川清掃")
+    moved = make_staff_activity(starts_at=start, hours=2, title="河川清掃", capacity=2)
     afternoon = make_staff_activity("農林課", starts_at=start + timedelta(hours=4), hours=2, title="午後の植樹")
     busy, free, waiting = staff(), staff(), staff()
-    for p in (busy, free):
+    for p in (busy, free, waiting):
         signups.sign_up(moved, p)
     signups.sign_up(afternoon, busy)
     db.session.commit()
+    assert _messages(waiting) == []
     assert signups.time_clashes(moved) == {}
     organiser = staff("環境課")
     data = {name: getattr(moved, name) for name in activities.FIELDS}
@@ -214,7 +215,8 @@ def test_moving_an_activity_onto_another_sign_up_is_allowed_and_the_clash_is_tol
     activities.save_activity(organiser, moved, data | {"starts_at": later_start,
                                                        "ends_at": later_start + timedelta(hours=2)})
     db.session.commit()
-    assert _statuses(moved) == [(busy.id, "confirmed"), (free.id, "confirmed")]  # nobody is dropped
+    assert _statuses(moved) == [(busy.id, "confirmed"), (free.id, "confirmed"),
+                                (waiting.id, "waitlisted")]  # nobody is dropped
     assert {uid: a.title for uid, a in signups.time_clashes(moved).items()} == {busy.id: "午後の植樹"}
     assert {uid: a.title for uid, a in signups.time_clashes(afternoon).items()} == {busy.id: "河川清掃"}
     told_busy, told_free = _messages(busy)[-1], _messages(free)[-1]
@@ -222,7 +224,8 @@ def test_moving_an_activity_onto_another_sign_up_is_allowed_and_the_clash_is_tol
     assert "日時または場所が変わりました" in told_free and "重なり" not in told_free
     assert signups.seat_state(moved, busy).clash.title == "午後の植樹"
     assert signups.seat_state(moved, free).clash is None
-    assert not _messages(waiting)
+    told_waiting = _messages(waiting)  # a place in line is told of the move too, without a clash
+    assert len(told_waiting) == 1 and "日時または場所が変わりました" in told_waiting[0]
 
     # Giving up one of the two ends the clash; so does a move back.
     signups.cancel(signups.signup_of(afternoon.id, busy.id), busy)
